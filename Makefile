@@ -1,0 +1,155 @@
+# nseg: nsegd (daemon) and nsegctl (CLI).
+#
+#   make                build into $(BUILD) (default build/)
+#   sudo make check     install missing Debian packages, unit + integration
+#                       tests, then the whole suite again under ASan+UBSan
+#   sudo make demo      build, install what is missing, run the demo
+#   make bench          benchmarks (measure, never pass/fail)
+#   make install        PREFIX=/usr/local DESTDIR=
+#   make SANITIZER=address,undefined   sanitizer build (into build-san/)
+#   make V=1            show commands
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/nseg
+UNITDIR   ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+
+CC        ?= cc
+SANITIZER ?=
+ifeq ($(SANITIZER),)
+BUILD     ?= build
+else
+BUILD     ?= build-san
+endif
+
+PKGS      := libnftnl libmnl libnetfilter_queue jansson yaml-0.1 sqlite3
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wpointer-arith -Wcast-qual \
+             -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifneq ($(SANITIZER),)
+CFLAGS    += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=$(SANITIZER)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Everything but the two main()s goes into one archive: each binary and
+# each unit test links against it and pulls in only the objects it uses.
+LIB_SRC   := $(wildcard lib/*.c learner/*.c policies/*.c) \
+             $(filter-out enforcer/main.c,$(wildcard enforcer/*.c))
+CLI_SRC   := $(wildcard cli/*.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+LIBNSEG   := $(BUILD)/libnseg.a
+
+NSEGD     := $(BUILD)/nsegd
+NSEGCTL   := $(BUILD)/nsegctl
+
+.PHONY: all check check-unit check-integration check-san deps demo bench \
+        install uninstall clean format format-check fuzz
+
+all: $(NSEGD) $(NSEGCTL) $(HELPER_BIN) $(BENCH_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBNSEG): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(NSEGD): $(BUILD)/enforcer/main.o $(LIBNSEG)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(NSEGCTL): $(CLI_OBJ) $(LIBNSEG)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBNSEG)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBNSEG)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBNSEG)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+# Installs the Debian packages the build, tests and demo need, only when
+# one is missing (so a prepared machine never touches the network).
+deps:
+	$(Q)scripts/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
+	$(Q)tests/run.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory check-san
+
+# The whole suite once more under AddressSanitizer + UBSan.
+check-san:
+	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined all \
+		$(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    tests/run.sh build-san
+
+check-unit: all $(UNIT_BIN)
+	$(Q)tests/run.sh $(BUILD) unit
+
+check-integration: all
+	$(Q)tests/run.sh $(BUILD) integration
+
+demo: deps all
+	$(Q)demo/demo.sh $(BUILD)
+
+bench: deps all
+	$(Q)bench/run.sh $(BUILD)
+
+install: $(NSEGD) $(NSEGCTL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(NSEGD) $(DESTDIR)$(SBINDIR)/nsegd
+	install -m 0755 $(NSEGCTL) $(DESTDIR)$(BINDIR)/nsegctl
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/nsegd.service.in \
+		> $(DESTDIR)$(UNITDIR)/nsegd.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/nseg
+	install -m 0644 contrib/nsegd.yaml $(DESTDIR)$(SYSCONFDIR)/nseg/nsegd.yaml.example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/nsegd $(DESTDIR)$(BINDIR)/nsegctl \
+	      $(DESTDIR)$(UNITDIR)/nsegd.service \
+	      $(DESTDIR)$(SYSCONFDIR)/nseg/nsegd.yaml.example
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

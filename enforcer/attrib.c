@@ -1,0 +1,199 @@
+/*
+ * One queued packet -> one learned edge: who sent or received it (local
+ * socket -> process -> container -> workload) and who is on the other end
+ * (a watched namespace's workload and process, the host, or an external
+ * network).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+/* after netinet/in.h, which it would otherwise redefine */
+#include <linux/netfilter.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nseg/daemon.h"
+#include "nseg/learn_agg.h"
+#include "nseg/log.h"
+#include "nseg/proc_cache.h"
+#include "nseg/sockdiag.h"
+
+/* Version of a workload that has no image (a bare namespace). */
+#define ATTRIB_NO_VERSION "-"
+
+static void attrib_set_proc(struct nseg_proc_id *p, const char *exe,
+			    const char *comm)
+{
+	snprintf(p->exe, sizeof(p->exe), "%s", exe);
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+}
+
+void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
+			 size_t wlen, char *version, size_t vlen)
+{
+	struct container *c = w->cid[0] ? discovery_container(d, w->cid) : NULL;
+
+	if (c) {
+		snprintf(workload, wlen, "%s", c->meta.workload);
+		snprintf(version, vlen, "%s", c->meta.version);
+	} else if (w->name[0]) {
+		snprintf(workload, wlen, "netns:%s", w->name);
+		snprintf(version, vlen, "%s", ATTRIB_NO_VERSION);
+	} else {
+		snprintf(workload, wlen, "netns:%llu",
+			 (unsigned long long)w->ino);
+		snprintf(version, vlen, "%s", ATTRIB_NO_VERSION);
+	}
+}
+
+/* Finds the process owning the socket of this flow in namespace w.
+ * Returns 0, or -1 with *reason set. */
+static int attrib_local_proc(struct nsw *w, uint8_t proto,
+			     const struct nseg_addr *local, uint16_t lport,
+			     const struct nseg_addr *remote, uint16_t rport,
+			     struct proc_info *pi, enum attrib_reason *reason)
+{
+	struct sockdiag_sock s;
+
+	if (sockdiag_lookup(w->diag_fd, proto, local, lport, remote, rport,
+			    &s) == -1) {
+		*reason = ATTRIB_NO_SOCKET;
+		return -1;
+	}
+	if (s.inode == 0 ||
+	    proc_cache_find_socket(w->d->pc, w->ino, s.inode, pi) == -1) {
+		*reason = ATTRIB_NO_PROCESS;
+		return -1;
+	}
+	return 0;
+}
+
+/* Names the peer: a watched namespace (workload and, when its socket is
+ * found, process), the host, or an external network. */
+static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
+			struct nseg_edge_key *k)
+{
+	struct daemon *d = w->d;
+	const struct nseg_addr *local = egress ? &p->src : &p->dst;
+	const struct nseg_addr *remote = egress ? &p->dst : &p->src;
+	uint16_t lport = egress ? p->sport : p->dport;
+	uint16_t rport = egress ? p->dport : p->sport;
+	char version[NSEG_VERSION_MAX], cidr[PKT_CIDR_STRLEN];
+	struct nsw *pw;
+	struct proc_info pi;
+	enum attrib_reason why;
+
+	if (pkt_addr_is_loopback(remote) || nsw_has_addr(w, remote))
+		pw = w;
+	else
+		pw = nsw_by_addr(d, remote);
+	if (pw) {
+		attrib_nsw_identity(d, pw, k->peer, sizeof(k->peer), version,
+				    sizeof(version));
+		if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
+		    attrib_local_proc(pw, p->proto, remote, rport, local, lport,
+				      &pi, &why) == 0) {
+			struct container *c =
+				pi.container_id[0]
+					? discovery_container(d, pi.container_id)
+					: NULL;
+			k->peer_proc = pi.id;
+			if (c)
+				snprintf(k->peer, sizeof(k->peer), "%s",
+					 c->meta.workload);
+		}
+		return;
+	}
+	for (size_t i = 0; i < d->n_host_addrs; i++) {
+		if (pkt_addr_eq(&d->host_addrs[i], remote)) {
+			snprintf(k->peer, sizeof(k->peer), "host");
+			return;
+		}
+	}
+	for (size_t i = 0; i < d->cfg.n_networks; i++) {
+		if (pkt_cidr_contains(&d->cfg.networks[i].cidr, remote)) {
+			snprintf(k->peer, sizeof(k->peer), "external:%s",
+				 d->cfg.networks[i].name);
+			return;
+		}
+	}
+	pkt_addr_to_str(remote, cidr, sizeof(cidr));
+	snprintf(k->peer, sizeof(k->peer), "external:%s/%d", cidr,
+		 remote->family == AF_INET ? 32 : 128);
+}
+
+/* Fills the local end of k: workload, version, process. */
+static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
+			 struct nseg_edge_key *k)
+{
+	struct daemon *d = w->d;
+	enum attrib_reason why = ATTRIB_OTHER_PROTO;
+	struct proc_info pi;
+	struct container *c = NULL;
+	int found = 0;
+
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
+		found = attrib_local_proc(w, p->proto, egress ? &p->src : &p->dst,
+					  egress ? p->sport : p->dport,
+					  egress ? &p->dst : &p->src,
+					  egress ? p->dport : p->sport, &pi,
+					  &why) == 0;
+	else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
+		why = ATTRIB_ICMP;
+
+	attrib_nsw_identity(d, w, k->workload, sizeof(k->workload), k->version,
+			    sizeof(k->version));
+	if (!found) {
+		/* The kernel itself answers an echo request. */
+		if (why == ATTRIB_ICMP && !egress)
+			attrib_set_proc(&k->proc, NSEG_PROC_KERNEL,
+					NSEG_PROC_KERNEL);
+		else
+			attrib_set_proc(&k->proc, NSEG_PROC_UNKNOWN,
+					NSEG_PROC_UNKNOWN);
+		d->unattributed[why]++;
+		return;
+	}
+	k->proc = pi.id;
+	if (pi.container_id[0]) {
+		c = discovery_container(d, pi.container_id);
+		if (!c)
+			discovery_note_pid(d, w, pi.pid);
+		c = c ? c : discovery_container(d, pi.container_id);
+	}
+	if (c) {
+		snprintf(k->workload, sizeof(k->workload), "%s",
+			 c->meta.workload);
+		snprintf(k->version, sizeof(k->version), "%s", c->meta.version);
+	}
+}
+
+int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
+{
+	struct daemon *d = w->d;
+	struct nseg_edge_key k;
+	struct nseg_pkt p;
+	const char *why;
+	int egress = hook == NF_INET_LOCAL_OUT;
+
+	if (!buf || pkt_parse(buf, len, &p, &why) == -1 || p.is_fragment) {
+		d->unattributed[ATTRIB_BAD_PACKET]++;
+		return -1;
+	}
+	memset(&k, 0, sizeof(k));
+	k.dir = egress ? NSEG_EGRESS : NSEG_INGRESS;
+	k.proto = p.proto;
+	/* The first packet of a flow goes to the server: its destination
+	 * port is the server port whichever end we are. */
+	if (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP)
+		k.port = p.dport;
+	else if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6)
+		k.port = p.icmp_type;
+	attrib_local(w, &p, egress, &k);
+	attrib_peer(w, &p, egress, &k);
+	if (learn_agg_record(d->agg, &k, daemon_now()) == -1) {
+		/* Full: write what is pending, then count this one. */
+		daemon_flush(d);
+		learn_agg_record(d->agg, &k, daemon_now());
+	}
+	return 0;
+}

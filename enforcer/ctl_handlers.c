@@ -1,0 +1,203 @@
+/*
+ * The daemon's answers to nsegctl. Handlers send data (JSON records); the
+ * CLI formats them. Learned edges still in memory are written first, so
+ * what the operator sees is what the kernel saw.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nseg/ctl.h"
+#include "nseg/ctl_server.h"
+#include "nseg/daemon.h"
+#include "nseg/edge_json.h"
+#include "nseg/learn_agg.h"
+#include "nseg/nfqueue.h"
+#include "nseg/proc_cache.h"
+#include "nseg/store.h"
+
+#define NSEG_VERSION_STRING "0.1.0"
+
+static const char *const ctl_reason_names[ATTRIB_REASONS] = {
+	[ATTRIB_NO_SOCKET] = "no_socket",
+	[ATTRIB_NO_PROCESS] = "no_process",
+	[ATTRIB_ICMP] = "icmp",
+	[ATTRIB_OTHER_PROTO] = "other_protocol",
+	[ATTRIB_BAD_PACKET] = "bad_packet",
+};
+
+static json_t *ctl_netns_json(struct daemon *d, struct nsw *w)
+{
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+	struct nfqueue_stats qs;
+
+	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+	nfqueue_get_stats(w->q, &qs);
+	return json_pack("{s:s, s:I, s:s, s:I, s:I}", "name",
+			 w->name[0] ? w->name : "", "inode", (json_int_t)w->ino,
+			 "workload", wl, "packets", (json_int_t)qs.packets,
+			 "verdict_errors", (json_int_t)qs.verdict_errors);
+}
+
+static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
+{
+	struct daemon *d = arg;
+	struct learn_agg_stats ls;
+	struct proc_cache_stats ps;
+	json_t *rec, *reasons, *netns;
+	size_t nc = 0;
+
+	daemon_flush(d);
+	learn_agg_stats(d->agg, &ls);
+	proc_cache_get_stats(d->pc, &ps);
+	for (struct container *ct = d->containers; ct; ct = ct->next)
+		nc++;
+	reasons = json_object();
+	for (int i = 0; i < ATTRIB_REASONS; i++)
+		json_object_set_new(reasons, ctl_reason_names[i],
+				    json_integer((json_int_t)d->unattributed[i]));
+	netns = json_array();
+	for (struct nsw *w = d->nsws; w; w = w->next)
+		json_array_append_new(netns, ctl_netns_json(d, w));
+	rec = json_pack("{s:s, s:i, s:I, s:s, s:s, s:{s:i, s:s, s:s}, s:I, "
+			"s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
+			"s:{s:I, s:I, s:I, s:I}, s:o}",
+			"version", NSEG_VERSION_STRING, "pid", (int)getpid(),
+			"uptime_s", (json_int_t)(daemon_now() - d->started),
+			"mode", "learn", "database", d->cfg.db_path,
+			"queue", "num", (int)d->cfg.queue_num, "verdict",
+			d->native_queue ? "nft queue" : "xt NFQUEUE (nft_compat)",
+			"fail", d->cfg.fail_open ? "open" : "closed",
+			"netns_watched", (json_int_t)json_array_size(netns),
+			"containers", (json_int_t)nc, "unattributed", reasons,
+			"learner", "recorded", (json_int_t)ls.recorded,
+			"pending", (json_int_t)learn_agg_pending(d->agg),
+			"dropped", (json_int_t)ls.dropped, "flushes",
+			(json_int_t)ls.flushes, "flush_errors",
+			(json_int_t)ls.flush_errors, "proc_cache", "hits",
+			(json_int_t)ps.hits, "misses", (json_int_t)ps.misses,
+			"fd_scans", (json_int_t)ps.fd_scans, "processes",
+			(json_int_t)ps.procs, "netns", netns);
+	if (!rec) {
+		ctl_reply_error(c, NSEG_CTL_E_INTERNAL, "out of memory");
+		return;
+	}
+	ctl_reply_record(c, rec);
+	ctl_reply_end(c);
+}
+
+struct ctl_wl_ctx {
+	struct daemon *d;
+	struct ctl_conn *c;
+};
+
+static json_t *ctl_workload_live(struct daemon *d, const char *name,
+				 json_t **netns_out)
+{
+	json_t *containers = json_array(), *netns = json_array();
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+
+	for (struct container *ct = d->containers; ct; ct = ct->next) {
+		struct nsw *w = nsw_by_ino(d, ct->netns_ino);
+
+		if (strcmp(ct->meta.workload, name) != 0)
+			continue;
+		json_array_append_new(
+			containers,
+			json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", ct->meta.id,
+				  "name", ct->meta.name, "runtime",
+				  ct->meta.runtime, "version", ct->meta.version,
+				  "netns", w && w->name[0] ? w->name : ""));
+	}
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+		if (strcmp(wl, name) == 0)
+			json_array_append_new(
+				netns, json_string(w->name[0] ? w->name : ""));
+	}
+	*netns_out = netns;
+	return containers;
+}
+
+static int ctl_workload_cb(const struct store_workload *sw, void *arg)
+{
+	struct ctl_wl_ctx *x = arg;
+	json_t *versions = json_array(), *netns, *containers, *rec;
+
+	for (size_t i = 0; i < sw->n_versions; i++)
+		json_array_append_new(versions, json_string(sw->versions[i]));
+	containers = ctl_workload_live(x->d, sw->name, &netns);
+	rec = json_pack("{s:s, s:o, s:o, s:o, s:s, s:I}", "name", sw->name,
+			"versions", versions, "containers", containers, "netns",
+			netns, "mode", sw->mode, "edges", (json_int_t)sw->n_edges);
+	return rec ? ctl_reply_record(x->c, rec) : -1;
+}
+
+static void ctl_workloads(struct ctl_conn *c, const json_t *args, void *arg)
+{
+	struct ctl_wl_ctx x = { arg, c };
+
+	daemon_flush(x.d);
+	if (store_workloads_foreach(x.d->store, ctl_workload_cb, &x) == -1) {
+		ctl_reply_error(c, NSEG_CTL_E_INTERNAL,
+				"database error (see nsegd's log)");
+		return;
+	}
+	ctl_reply_end(c);
+}
+
+static int ctl_edge_cb(const struct store_edge *e, void *arg)
+{
+	json_t *rec = edge_json(e);
+
+	return rec ? ctl_reply_record(arg, rec) : -1;
+}
+
+static void ctl_baseline_show(struct ctl_conn *c, const json_t *args,
+			      void *arg)
+{
+	struct daemon *d = arg;
+	json_t *jw = json_object_get(args, "workload");
+	json_t *jv = json_object_get(args, "version");
+	const char *version = NULL;
+	int found = 0;
+
+	if (!json_is_string(jw) || json_string_length(jw) == 0) {
+		ctl_reply_error(c, NSEG_CTL_E_BADREQ,
+				"baseline show: 'workload' must be a non-empty string");
+		return;
+	}
+	if (jv && !json_is_null(jv)) {
+		if (!json_is_string(jv)) {
+			ctl_reply_error(c, NSEG_CTL_E_BADREQ,
+					"baseline show: 'version' must be a string");
+			return;
+		}
+		version = json_string_value(jv);
+	}
+	daemon_flush(d);
+	if (store_edges_foreach(d->store, json_string_value(jw), version,
+				&found, ctl_edge_cb, c) == -1) {
+		ctl_reply_error(c, NSEG_CTL_E_INTERNAL,
+				"database error (see nsegd's log)");
+		return;
+	}
+	if (!found) {
+		ctl_reply_error(c, NSEG_CTL_E_NOTFOUND,
+				"no workload '%s' (see 'nsegctl workloads')",
+				json_string_value(jw));
+		return;
+	}
+	ctl_reply_end(c);
+}
+
+int ctl_handlers_register(struct daemon *d)
+{
+	if (ctl_server_handle(d->ctl, NSEG_CTL_STATUS, ctl_status, d) ||
+	    ctl_server_handle(d->ctl, NSEG_CTL_WORKLOADS, ctl_workloads, d) ||
+	    ctl_server_handle(d->ctl, NSEG_CTL_BASELINE_SHOW,
+			      ctl_baseline_show, d))
+		return -1;
+	return 0;
+}

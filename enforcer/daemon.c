@@ -1,0 +1,222 @@
+/*
+ * nsegd's lifecycle: bring the pieces up in dependency order, run the
+ * loop, and on SIGTERM/SIGINT write what was learned and remove the tables.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nseg/addr_watch.h"
+#include "nseg/ctl_server.h"
+#include "nseg/daemon.h"
+#include "nseg/daemon_run.h"
+#include "nseg/evloop.h"
+#include "nseg/learn_agg.h"
+#include "nseg/log.h"
+#include "nseg/netns.h"
+#include "nseg/nft_table.h"
+#include "nseg/proc_cache.h"
+#include "nseg/store.h"
+
+/* Distinct edges held in memory between two flushes. */
+#define DAEMON_MAX_PENDING 65536
+
+int64_t daemon_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int daemon_flush(struct daemon *d)
+{
+	if (learn_agg_pending(d->agg) == 0)
+		return 0;
+	if (learn_agg_flush(d->agg, d->store) == -1) {
+		log_warnx("writing learned edges failed; kept for the next try");
+		return -1;
+	}
+	return 0;
+}
+
+static void daemon_flush_timer(void *arg)
+{
+	struct daemon *d = arg;
+
+	daemon_flush(d);
+	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
+					  daemon_flush_timer, d);
+}
+
+static void daemon_host_addr(int add, const struct nseg_addr *a, void *arg)
+{
+	struct daemon *d = arg;
+
+	for (size_t i = 0; i < d->n_host_addrs; i++) {
+		if (!pkt_addr_eq(&d->host_addrs[i], a))
+			continue;
+		if (!add)
+			d->host_addrs[i] = d->host_addrs[--d->n_host_addrs];
+		return;
+	}
+	if (add && !pkt_addr_is_loopback(a) && d->n_host_addrs < NSW_MAX_ADDRS)
+		d->host_addrs[d->n_host_addrs++] = *a;
+}
+
+static void daemon_on_host_addr(int fd, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+
+	addr_watch_dispatch(d->host_aw);
+}
+
+static void daemon_on_signal(int fd, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: configuration reload is not "
+				 "supported yet; restart nsegd");
+			continue;
+		}
+		log_info("signal %d: stopping", (int)si.ssi_signo);
+		evloop_stop(d->loop);
+	}
+}
+
+static int daemon_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd == -1)
+		return -1;
+	return evloop_add_fd(d->loop, d->sig_fd, EPOLLIN, daemon_on_signal, d);
+}
+
+static int daemon_open_store(struct daemon *d, char *err, size_t errlen)
+{
+	char dir[sizeof(d->cfg.db_path)];
+
+	snprintf(dir, sizeof(dir), "%s", d->cfg.db_path);
+	if (mkdir(dirname(dir), 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	d->store = store_open(d->cfg.db_path, err, errlen);
+	return d->store ? 0 : -1;
+}
+
+static void daemon_runtime_paths(struct daemon *d)
+{
+	struct runtime_paths *p = &d->rpaths;
+
+	runtime_paths_default(p);
+	snprintf(p->podman_storage, sizeof(p->podman_storage), "%s",
+		 d->cfg.podman_storage);
+	snprintf(p->runc_state, sizeof(p->runc_state), "%s",
+		 d->cfg.runc_state);
+	snprintf(p->docker_root, sizeof(p->docker_root), "%s",
+		 d->cfg.docker_root);
+	snprintf(p->containerd_state, sizeof(p->containerd_state), "%s",
+		 d->cfg.containerd_state);
+}
+
+int daemon_init(struct daemon *d, char *err, size_t errlen)
+{
+	d->inotify_fd = -1;
+	d->sig_fd = -1;
+	d->netns_dir = "/run/netns";
+	d->started = daemon_now();
+	if (netns_init() == -1) {
+		snprintf(err, errlen, "own network namespace: %s",
+			 strerror(errno));
+		return -1;
+	}
+	d->loop = evloop_new();
+	d->agg = learn_agg_new(DAEMON_MAX_PENDING);
+	d->pc = proc_cache_new("/proc");
+	d->rcache = runtime_cache_new();
+	if (!d->loop || !d->agg || !d->pc || !d->rcache) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	daemon_runtime_paths(d);
+	if (daemon_open_store(d, err, errlen) == -1)
+		return -1;
+	d->native_queue = nft_table_probe_native_queue();
+	if (d->native_queue == -1) {
+		log_warnx("probing the nft queue expression failed; using the "
+			  "xt NFQUEUE target");
+		d->native_queue = 0;
+	}
+	d->host_aw = addr_watch_open(-1, daemon_host_addr, d);
+	if (d->host_aw)
+		evloop_add_fd(d->loop, addr_watch_fd(d->host_aw), EPOLLIN,
+			      daemon_on_host_addr, d);
+	if (daemon_signals(d) == -1) {
+		snprintf(err, errlen, "signals: %s", strerror(errno));
+		return -1;
+	}
+	d->ctl = ctl_server_new(d->loop, d->cfg.socket_path,
+				d->cfg.socket_group, err, errlen);
+	if (!d->ctl || ctl_handlers_register(d) == -1)
+		return -1;
+	if (discovery_start(d) == -1) {
+		snprintf(err, errlen, "discovery failed to start");
+		return -1;
+	}
+	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
+					  daemon_flush_timer, d);
+	return 0;
+}
+
+int daemon_run(struct daemon *d)
+{
+	size_t n = 0;
+
+	for (struct nsw *w = d->nsws; w; w = w->next)
+		n++;
+	log_info("learning in %zu network namespaces; control socket %s", n,
+		 d->cfg.socket_path);
+	return evloop_run(d->loop);
+}
+
+void daemon_shutdown(struct daemon *d)
+{
+	if (d->agg && d->store)
+		daemon_flush(d);
+	/* Learn mode leaves nothing behind: every table goes. */
+	while (d->nsws)
+		nsw_free(d->nsws, 1);
+	if (d->loop)
+		discovery_stop(d);
+	ctl_server_free(d->ctl);
+	if (d->host_aw)
+		addr_watch_close(d->host_aw);
+	if (d->sig_fd != -1)
+		close(d->sig_fd);
+	store_close(d->store);
+	learn_agg_free(d->agg);
+	proc_cache_free(d->pc);
+	runtime_cache_free(d->rcache);
+	evloop_free(d->loop);
+	netns_shutdown();
+	config_free(&d->cfg);
+}

@@ -1,0 +1,387 @@
+/*
+ * Which namespaces to watch and which containers live in them.
+ *
+ * Named namespaces (/run/netns) are seen through inotify; the namespaces
+ * of processes (containers, when no --netns limits the daemon) through the
+ * proc connector's exec events: a container's first process execs inside
+ * its namespace, so a container that lives one second is seen at its start.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nseg/daemon.h"
+#include "nseg/evloop.h"
+#include "nseg/log.h"
+#include "nseg/netns.h"
+#include "nseg/proc_cache.h"
+#include "nseg/proc_events.h"
+#include "nseg/store.h"
+
+/* `ip netns add` creates the file, then bind-mounts the namespace on it:
+ * retry opening for up to this long. */
+#define DISC_MOUNT_RETRY_MS 10
+#define DISC_MOUNT_RETRIES 200
+
+struct disc_retry {
+	struct daemon *d;
+	char name[NAME_MAX + 1];
+	int tries;
+};
+
+static int disc_name_wanted(struct daemon *d, const char *name)
+{
+	if (d->cfg.n_netns == 0)
+		return 1;
+	for (size_t i = 0; i < d->cfg.n_netns; i++)
+		if (fnmatch(d->cfg.netns[i], name, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Process namespaces are watched only when no --netns list limits us. */
+static int disc_pids_wanted(struct daemon *d)
+{
+	return d->cfg.n_netns == 0;
+}
+
+struct container *discovery_container(struct daemon *d, const char *id)
+{
+	for (struct container *c = d->containers; c; c = c->next)
+		if (strcmp(c->meta.id, id) == 0)
+			return c;
+	return NULL;
+}
+
+static struct container *disc_add_container(struct daemon *d, const char *id,
+					    uint64_t netns_ino)
+{
+	struct container *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (runtime_meta_lookup_cached(d->rcache, &d->rpaths, id, &c->meta) ==
+	    -1) {
+		/* Unknown runtime: the id itself names the workload. */
+		memset(&c->meta, 0, sizeof(c->meta));
+		snprintf(c->meta.id, sizeof(c->meta.id), "%s", id);
+		snprintf(c->meta.runtime, sizeof(c->meta.runtime), "unknown");
+		snprintf(c->meta.workload, sizeof(c->meta.workload),
+			 "container:%.12s", id);
+		snprintf(c->meta.version, sizeof(c->meta.version), "-");
+	}
+	c->netns_ino = netns_ino;
+	c->next = d->containers;
+	d->containers = c;
+	if (store_workload_touch(d->store, c->meta.workload, c->meta.version,
+				 daemon_now()) == -1)
+		log_warnx("%s: recording workload %s", __func__,
+			  c->meta.workload);
+	log_info("container %.12s (%s): workload %s version %s", id,
+		 c->meta.runtime, c->meta.workload, c->meta.version);
+	return c;
+}
+
+void discovery_note_pid(struct daemon *d, struct nsw *w, pid_t pid)
+{
+	const char *id = proc_cache_container_of(d->pc, pid);
+	struct container *c;
+
+	if (!id[0])
+		return;
+	c = discovery_container(d, id);
+	if (!c)
+		c = disc_add_container(d, id, w->ino);
+	if (c && !w->cid[0])
+		snprintf(w->cid, sizeof(w->cid), "%s", id);
+}
+
+static void disc_note_cb(pid_t pid, void *arg)
+{
+	struct nsw *w = arg;
+
+	discovery_note_pid(w->d, w, pid);
+}
+
+static struct nsw *disc_watch(struct daemon *d, int nsfd, const char *name)
+{
+	struct nsw *w = nsw_by_ino(d, netns_inode(nsfd));
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+
+	if (w) {
+		/* Already watched through a process: adopt the name. */
+		if (name && !w->name[0])
+			snprintf(w->name, sizeof(w->name), "%s", name);
+		close(nsfd);
+		return w;
+	}
+	w = nsw_new(d, nsfd, name);
+	if (!w)
+		return NULL;
+	proc_cache_foreach_in_netns(d->pc, w->ino, disc_note_cb, w);
+	if (!w->cid[0]) {
+		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+		store_workload_touch(d->store, wl, ver, daemon_now());
+	}
+	return w;
+}
+
+static void disc_retry_cb(void *arg)
+{
+	struct disc_retry *r = arg;
+	struct daemon *d = r->d;
+	int fd;
+
+	if (nsw_by_name(d, r->name)) {
+		free(r);
+		return;
+	}
+	fd = netns_open_name(d->netns_dir, r->name);
+	if (fd != -1) {
+		disc_watch(d, fd, r->name);
+		free(r);
+		return;
+	}
+	if (errno != EINVAL || ++r->tries >= DISC_MOUNT_RETRIES) {
+		if (errno != ENOENT)
+			log_warn("netns %s", r->name);
+		free(r);
+		return;
+	}
+	evloop_timer_add(d->loop, DISC_MOUNT_RETRY_MS, disc_retry_cb, r);
+}
+
+static void disc_named_added(struct daemon *d, const char *name)
+{
+	struct disc_retry *r;
+
+	if (!disc_name_wanted(d, name) || nsw_by_name(d, name))
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->d = d;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	disc_retry_cb(r);
+}
+
+static void disc_forget_containers(struct daemon *d, uint64_t ino)
+{
+	for (struct container **pp = &d->containers; *pp;) {
+		struct container *c = *pp;
+		if (c->netns_ino != ino) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		free(c);
+	}
+}
+
+static void disc_unwatch(struct daemon *d, struct nsw *w)
+{
+	char label[300];
+
+	snprintf(label, sizeof(label), "%s", w->name[0] ? w->name : "(process netns)");
+	log_info("netns %s: gone, no longer watched", label);
+	disc_forget_containers(d, w->ino);
+	/* The namespace is going away: its table goes with it. */
+	nsw_free(w, 0);
+}
+
+static void disc_on_inotify(int fd, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			struct nsw *w;
+
+			p += sizeof(*ev) + ev->len;
+			if (!ev->len)
+				continue;
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+				disc_named_added(d, ev->name);
+			} else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				w = nsw_by_name(d, ev->name);
+				if (w)
+					disc_unwatch(d, w);
+			}
+		}
+	}
+}
+
+static int disc_named_start(struct daemon *d)
+{
+	DIR *dir;
+	struct dirent *de;
+
+	if (mkdir(d->netns_dir, 0755) == -1 && errno != EEXIST)
+		log_warn("mkdir %s", d->netns_dir);
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd == -1 ||
+	    inotify_add_watch(d->inotify_fd, d->netns_dir,
+			      IN_CREATE | IN_DELETE | IN_MOVED_TO |
+				      IN_MOVED_FROM) == -1 ||
+	    evloop_add_fd(d->loop, d->inotify_fd, EPOLLIN, disc_on_inotify,
+			  d) == -1) {
+		log_warn("inotify on %s", d->netns_dir);
+		return -1;
+	}
+	dir = opendir(d->netns_dir);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			disc_named_added(d, de->d_name);
+	closedir(dir);
+	return 0;
+}
+
+/* A process appeared in, or moved to, a namespace: watch it if wanted. */
+static void disc_pid_seen(struct daemon *d, pid_t pid)
+{
+	uint64_t ino = proc_cache_netns_of(d->pc, pid);
+	struct nsw *w;
+	int fd;
+
+	if (!ino)
+		return;
+	w = nsw_by_ino(d, ino);
+	if (w) {
+		discovery_note_pid(d, w, pid);
+		return;
+	}
+	if (!disc_pids_wanted(d) || ino == netns_self_inode())
+		return;
+	fd = netns_open_pid(pid);
+	if (fd == -1)
+		return; /* already gone */
+	if (netns_inode(fd) != ino) {
+		close(fd);
+		return;
+	}
+	disc_watch(d, fd, NULL);
+}
+
+static void disc_on_exit(pid_t pid, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t ino = proc_cache_netns_of(d->pc, pid);
+	struct nsw *w;
+
+	proc_cache_exit(d->pc, pid);
+	w = ino ? nsw_by_ino(d, ino) : NULL;
+	/* An unnamed namespace lives as long as its processes. */
+	if (!w || w->name[0])
+		return;
+	if (proc_cache_count_in_netns(d->pc, ino) == 0)
+		disc_unwatch(d, w);
+}
+
+static void disc_on_fork(pid_t pid, void *arg)
+{
+	struct daemon *d = arg;
+
+	proc_cache_fork(d->pc, pid);
+}
+
+static void disc_on_exec(pid_t pid, void *arg)
+{
+	struct daemon *d = arg;
+
+	proc_cache_exec(d->pc, pid);
+	disc_pid_seen(d, pid);
+}
+
+static void disc_scan_all(void *arg);
+
+static void disc_on_lost(void *arg)
+{
+	log_warnx("process events lost: rescanning /proc");
+	disc_scan_all(arg);
+}
+
+static const struct proc_events_ops disc_proc_ops = {
+	.fork = disc_on_fork,
+	.exec = disc_on_exec,
+	.exit = disc_on_exit,
+	.lost = disc_on_lost,
+};
+
+static void disc_on_proc_events(int fd, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+
+	proc_events_dispatch(d->pe);
+}
+
+static void disc_seen_cb(pid_t pid, void *arg)
+{
+	disc_pid_seen(arg, pid);
+}
+
+static void disc_scan_all(void *arg)
+{
+	struct daemon *d = arg;
+
+	proc_cache_rescan(d->pc);
+	/* Every known process, whatever its namespace. */
+	for (struct nsw *w = d->nsws; w; w = w->next)
+		proc_cache_foreach_in_netns(d->pc, w->ino, disc_note_cb, w);
+	if (disc_pids_wanted(d))
+		proc_cache_foreach_in_netns(d->pc, 0, disc_seen_cb, d);
+}
+
+int discovery_start(struct daemon *d)
+{
+	d->pe = proc_events_open(&disc_proc_ops, d);
+	if (d->pe && evloop_add_fd(d->loop, proc_events_fd(d->pe), EPOLLIN,
+				   disc_on_proc_events, d) == -1) {
+		proc_events_close(d->pe);
+		d->pe = NULL;
+	}
+	if (!d->pe)
+		log_warnx("no proc connector: new containers are found only "
+			  "when their traffic is");
+	proc_cache_rescan(d->pc);
+	if (d->cfg.host) {
+		int fd = netns_open_pid(getpid());
+		if (fd == -1 || !disc_watch(d, fd, NULL))
+			return -1;
+	}
+	if (disc_named_start(d) == -1)
+		return -1;
+	disc_scan_all(d);
+	return 0;
+}
+
+void discovery_stop(struct daemon *d)
+{
+	if (d->pe) {
+		evloop_del_fd(d->loop, proc_events_fd(d->pe));
+		proc_events_close(d->pe);
+		d->pe = NULL;
+	}
+	if (d->inotify_fd != -1) {
+		evloop_del_fd(d->loop, d->inotify_fd);
+		close(d->inotify_fd);
+		d->inotify_fd = -1;
+	}
+	while (d->containers) {
+		struct container *c = d->containers;
+		d->containers = c->next;
+		free(c);
+	}
+}

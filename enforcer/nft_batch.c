@@ -1,0 +1,158 @@
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nseg/netns.h"
+#include "nseg/nft_batch.h"
+
+#define NFT_BATCH_BUF (256 * 1024)
+#define NFT_BATCH_MAX_MSGS 4096
+
+struct nft_batch_step {
+	uint32_t seq;
+	char what[64];
+};
+
+struct nft_batch {
+	struct mnl_nlmsg_batch *mb;
+	char *buf;
+	uint32_t seq;
+	int check_only;
+	size_t n_steps;
+	struct nft_batch_step steps[NFT_BATCH_MAX_MSGS];
+};
+
+struct nft_batch *nft_batch_new(uint32_t seq_start, int check_only)
+{
+	struct nft_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	/* Twice the page-sized margin mnl needs to tell "full" early. */
+	b->buf = malloc(NFT_BATCH_BUF + 2 * NSEG_NL_BUFSZ);
+	if (!b->buf)
+		goto fail;
+	b->mb = mnl_nlmsg_batch_start(b->buf, NFT_BATCH_BUF);
+	if (!b->mb)
+		goto fail;
+	b->seq = seq_start;
+	b->check_only = check_only;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(b->mb), b->seq++);
+	mnl_nlmsg_batch_next(b->mb);
+	return b;
+fail:
+	free(b->buf);
+	free(b);
+	return NULL;
+}
+
+void nft_batch_free(struct nft_batch *b)
+{
+	if (!b)
+		return;
+	mnl_nlmsg_batch_stop(b->mb);
+	free(b->buf);
+	free(b);
+}
+
+void *nft_batch_cur(struct nft_batch *b, uint32_t *seq)
+{
+	if (b->n_steps >= NFT_BATCH_MAX_MSGS)
+		return NULL;
+	*seq = b->seq;
+	return mnl_nlmsg_batch_current(b->mb);
+}
+
+int nft_batch_next(struct nft_batch *b, const char *what)
+{
+	struct nft_batch_step *st = &b->steps[b->n_steps++];
+
+	st->seq = b->seq++;
+	snprintf(st->what, sizeof(st->what), "%s", what);
+	/* false: the message did not fit; it stays out of the batch. */
+	if (!mnl_nlmsg_batch_next(b->mb)) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *nft_batch_step_name(const struct nft_batch *b,
+				       uint32_t seq)
+{
+	for (size_t i = 0; i < b->n_steps; i++)
+		if (b->steps[i].seq == seq)
+			return b->steps[i].what;
+	return "batch";
+}
+
+/* Reads replies until every step is acknowledged or one failed. */
+static int nft_batch_wait(struct nft_batch *b, struct mnl_socket *nl,
+			  int timeout_ms, char *err, size_t errlen)
+{
+	char buf[NSEG_NL_BUFSZ];
+	size_t acked = 0;
+	int first_err = 0;
+
+	while (acked < b->n_steps) {
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl),
+				      .events = POLLIN };
+		ssize_t n;
+		int len;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			snprintf(err, errlen, "no answer from nftables");
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			snprintf(err, errlen, "nftables: %s", strerror(errno));
+			return -1;
+		}
+		len = (int)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		     mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+			const struct nlmsgerr *e;
+
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(h);
+			acked++;
+			if (e->error != 0 && !first_err) {
+				first_err = -e->error;
+				snprintf(err, errlen, "%s: %s",
+					 nft_batch_step_name(b, h->nlmsg_seq),
+					 strerror(first_err));
+			}
+		}
+		/* After a failure the kernel aborts and may not ack the rest. */
+		if (first_err)
+			break;
+	}
+	if (first_err) {
+		errno = first_err;
+		return -1;
+	}
+	return 0;
+}
+
+int nft_batch_send(struct nft_batch *b, struct mnl_socket *nl, int timeout_ms,
+		   char *err, size_t errlen)
+{
+	if (!b->check_only) {
+		nftnl_batch_end(mnl_nlmsg_batch_current(b->mb), b->seq++);
+		mnl_nlmsg_batch_next(b->mb);
+	}
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->mb),
+			      mnl_nlmsg_batch_size(b->mb)) < 0) {
+		snprintf(err, errlen, "nftables: send: %s", strerror(errno));
+		return -1;
+	}
+	return nft_batch_wait(b, nl, timeout_ms, err, errlen);
+}

@@ -1,0 +1,345 @@
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nseg/log.h"
+#include "nseg/nft_batch.h"
+#include "nseg/nft_table.h"
+
+#define NFT_TABLE_TIMEOUT_MS 5000
+
+static const struct {
+	const char *name;
+	uint32_t hook;
+} nft_table_chains[] = {
+	{ "input", NF_INET_LOCAL_IN },
+	{ "output", NF_INET_LOCAL_OUT },
+};
+
+static int nft_table_add_table(struct nft_batch *b, uint16_t type,
+			       const char *what)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	if (!t)
+		return -1;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	buf = nft_batch_cur(b, &seq);
+	if (!buf) {
+		nftnl_table_free(t);
+		return -1;
+	}
+	nlh = nftnl_table_nlmsg_build_hdr(buf, type, NFPROTO_INET,
+					  NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return nft_batch_next(b, what);
+}
+
+static int nft_table_add_chain(struct nft_batch *b, const char *name,
+			       uint32_t hook)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+	char what[64];
+	uint32_t seq;
+	void *buf;
+
+	if (!c)
+		return -1;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	buf = nft_batch_cur(b, &seq);
+	if (!buf) {
+		nftnl_chain_free(c);
+		return -1;
+	}
+	nlh = nftnl_chain_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN, NFPROTO_INET,
+					  NLM_F_CREATE | NLM_F_ACK, seq);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	snprintf(what, sizeof(what), "add chain %s", name);
+	return nft_batch_next(b, what);
+}
+
+/* Appends "ct state & mask != 0" to r. */
+static int nft_table_match_ct_state(struct nftnl_rule *r, uint32_t mask)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
+	struct nftnl_expr *cmp = nftnl_expr_alloc("cmp");
+	uint32_t zero = 0;
+
+	if (!ct || !bw || !cmp) {
+		nftnl_expr_free(ct);
+		nftnl_expr_free(bw);
+		nftnl_expr_free(cmp);
+		return -1;
+	}
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, ct);
+
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	nftnl_rule_add_expr(r, bw);
+
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
+	nftnl_rule_add_expr(r, cmp);
+	return 0;
+}
+
+static int nft_table_add_verdict(struct nftnl_rule *r, int verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static int nft_table_add_counter(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("counter");
+
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static int nft_table_add_queue(struct nftnl_rule *r,
+			       const struct nft_table_opts *o)
+{
+	struct nftnl_expr *e;
+
+	if (o->native_queue) {
+		e = nftnl_expr_alloc("queue");
+		if (!e)
+			return -1;
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, o->queue_num);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+				   o->fail_open ? NFT_QUEUE_FLAG_BYPASS : 0);
+	} else {
+		/* What iptables-nft emits for -j NFQUEUE: the xtables target
+		 * run by nft_compat, with its revision-3 info blob. */
+		struct xt_NFQ_info_v3 *info = calloc(1, sizeof(*info));
+
+		e = nftnl_expr_alloc("target");
+		if (!e || !info) {
+			nftnl_expr_free(e);
+			free(info);
+			return -1;
+		}
+		info->queuenum = o->queue_num;
+		info->queues_total = 1;
+		info->flags = o->fail_open ? NFQ_FLAG_BYPASS : 0;
+		nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+		/* libnftnl takes ownership of the info blob. */
+		nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	}
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static struct nftnl_rule *nft_table_rule_new(const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return NULL;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
+static struct nftnl_rule *nft_table_established_rule(const char *chain)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+			NF_CT_STATE_BIT(IP_CT_RELATED);
+
+	if (!r)
+		return NULL;
+	if (nft_table_match_ct_state(r, mask) == -1 ||
+	    nft_table_add_verdict(r, NF_ACCEPT) == -1) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct nftnl_rule *nft_table_queue_rule(const char *chain,
+					const struct nft_table_opts *o)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+
+	if (!r)
+		return NULL;
+	if (nft_table_match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) == -1 ||
+	    nft_table_add_counter(r) == -1 || nft_table_add_queue(r, o) == -1) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Appends r to the batch and frees it. */
+static int nft_table_add_rule(struct nft_batch *b, struct nftnl_rule *r,
+			      const char *what)
+{
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	void *buf;
+
+	if (!r)
+		return -1;
+	buf = nft_batch_cur(b, &seq);
+	if (!buf) {
+		nftnl_rule_free(r);
+		return -1;
+	}
+	nlh = nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, NFPROTO_INET,
+					 NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+					 seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return nft_batch_next(b, what);
+}
+
+int nft_table_build_delete(struct nft_batch *b)
+{
+	if (nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1)
+		return -1;
+	return nft_table_add_table(b, NFT_MSG_DELTABLE, "delete table");
+}
+
+int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
+{
+	char what[64];
+
+	if (nft_table_build_delete(b) == -1 ||
+	    nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1)
+		return -1;
+	for (size_t i = 0; i < 2; i++) {
+		const char *chain = nft_table_chains[i].name;
+
+		if (nft_table_add_chain(b, chain, nft_table_chains[i].hook))
+			return -1;
+		snprintf(what, sizeof(what), "add rule %s established", chain);
+		if (nft_table_add_rule(b, nft_table_established_rule(chain),
+				       what) == -1)
+			return -1;
+		snprintf(what, sizeof(what), "add rule %s queue", chain);
+		if (nft_table_add_rule(b, nft_table_queue_rule(chain, o),
+				       what) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int nft_table_run(struct mnl_socket *nl, const struct nft_table_opts *o,
+			 int check_only, char *err, size_t errlen)
+{
+	struct nft_batch *b = nft_batch_new((uint32_t)time(NULL), check_only);
+	int rc = -1;
+
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((o ? nft_table_build(b, o) : nft_table_build_delete(b)) == -1) {
+		snprintf(err, errlen, "building the nftables batch failed");
+		goto out;
+	}
+	rc = nft_batch_send(b, nl, NFT_TABLE_TIMEOUT_MS, err, errlen);
+out:
+	nft_batch_free(b);
+	return rc;
+}
+
+int nft_table_apply(struct mnl_socket *nl, const struct nft_table_opts *o,
+		    char *err, size_t errlen)
+{
+	return nft_table_run(nl, o, 0, err, errlen);
+}
+
+int nft_table_remove(struct mnl_socket *nl, char *err, size_t errlen)
+{
+	return nft_table_run(nl, NULL, 0, err, errlen);
+}
+
+/* Child side of the probe: exit 0 = native queue works, 1 = it does not,
+ * 2 = the probe could not run. */
+static int nft_table_probe_child(void)
+{
+	struct nft_table_opts o = { .queue_num = 0, .fail_open = 1,
+				    .native_queue = 1 };
+	struct mnl_socket *nl;
+	char err[256];
+	int rc;
+
+	if (unshare(CLONE_NEWNET) == -1)
+		return 2;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return 2;
+	/* A dry run is enough: the kernel resolves the expression type while
+	 * validating the rule, then aborts the transaction. */
+	rc = nft_table_run(nl, &o, 1, err, sizeof(err));
+	mnl_socket_close(nl);
+	if (rc == 0)
+		return 0;
+	return errno == ENOENT || errno == EOPNOTSUPP ? 1 : 2;
+}
+
+int nft_table_probe_native_queue(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_warn("%s: fork", __func__);
+		return -1;
+	}
+	if (pid == 0)
+		_exit(nft_table_probe_child());
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 2)
+		return -1;
+	return WEXITSTATUS(status) == 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * The daemon's end of the control socket (protocol in nseg/ctl.h).
+ *
+ * A unix stream socket served from the event loop without ever blocking
+ * it. Each client is authorised from SO_PEERCRED/SO_PEERGROUPS (never
+ * from anything it claims): root, or a member of the configured group.
+ * It then sends one request; the handler registered for the request's
+ * type streams records and ends with END or ERROR; replies are buffered
+ * and written as the client reads them; the connection closes once they
+ * are out. Clients that are idle too long, exceed the output cap, or go
+ * beyond the concurrent-client cap are dropped.
+ */
+#ifndef NSEG_CTL_SERVER_H
+#define NSEG_CTL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "nseg/evloop.h"
+
+#define CTL_SERVER_MAX_CLIENTS 64
+#define CTL_SERVER_IDLE_MS 10000
+#define CTL_SERVER_MAX_OUTPUT (64u << 20)
+
+struct ctl_server;
+struct ctl_conn;
+
+/*
+ * Handles one request. args is the request's payload (a JSON object,
+ * borrowed for the call). The handler must finish synchronously with
+ * ctl_reply_end() or ctl_reply_error(); the connection is not valid
+ * after it returns. Reply functions return -1 once the client is gone
+ * or over its output cap; the handler may stop early then.
+ */
+typedef void (*ctl_handler_fn)(struct ctl_conn *c, const json_t *args,
+			       void *arg);
+
+/*
+ * Listens on path: creates the parent directory (0755) if missing,
+ * replaces a stale socket file only if nothing answers on it, sets mode
+ * 0660 and, when group is not "" (nor NULL), that group. Returns the
+ * server (free with ctl_server_free) or NULL with a message in err.
+ */
+struct ctl_server *ctl_server_new(struct evloop *l, const char *path,
+				  const char *group, char *err, size_t errlen);
+/* Closes every client, the listener, and unlinks the socket file. */
+void ctl_server_free(struct ctl_server *s);
+
+/*
+ * Registers fn for requests of type (>= 100, each type once). Returns 0,
+ * or -1 for a reply type, a duplicate, or no memory.
+ */
+int ctl_server_handle(struct ctl_server *s, uint16_t type, ctl_handler_fn fn,
+		      void *arg);
+
+/* Overrides the limits above (tests); 0 keeps a value unchanged. */
+void ctl_server_set_limits(struct ctl_server *s, unsigned max_clients,
+			   uint64_t idle_ms, size_t max_output);
+/* Clients currently connected. */
+unsigned ctl_server_nclients(const struct ctl_server *s);
+
+/* Queues one RECORD; obj (a JSON object) is stolen. Returns 0 or -1. */
+int ctl_reply_record(struct ctl_conn *c, json_t *obj);
+/* Queues END; the connection closes once the replies are written. */
+int ctl_reply_end(struct ctl_conn *c);
+/* Queues ERROR {"code":code,"message":...} and closes like END. */
+int ctl_reply_error(struct ctl_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The client's uid as the kernel reported it at accept time. */
+uid_t ctl_conn_uid(const struct ctl_conn *c);
+
+#endif

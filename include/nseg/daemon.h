@@ -1,0 +1,121 @@
+/*
+ * nsegd's state, shared by its modules (enforcer/daemon.c, nsw.c,
+ * discovery.c, attrib.c, ctl_handlers.c). Not used by the CLI.
+ */
+#ifndef NSEG_DAEMON_H
+#define NSEG_DAEMON_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nseg/config.h"
+#include "nseg/edge.h"
+#include "nseg/pkt.h"
+#include "nseg/runtime_meta.h"
+
+struct evloop;
+struct ev_timer;
+struct store;
+struct learn_agg;
+struct proc_cache;
+struct proc_events;
+struct ctl_server;
+struct nfqueue;
+struct addr_watch;
+struct mnl_socket;
+
+#define NSW_MAX_ADDRS 64
+
+/* Why a packet's local process is "?" (counted, shown by `status`). */
+enum attrib_reason {
+	ATTRIB_NO_SOCKET,   /* sock_diag found no socket (closed port, gone) */
+	ATTRIB_NO_PROCESS,  /* socket found, no process holds it */
+	ATTRIB_ICMP,        /* ICMP: no per-socket lookup */
+	ATTRIB_OTHER_PROTO, /* neither TCP, UDP nor ICMP */
+	ATTRIB_BAD_PACKET,  /* unparsable packet (still accepted) */
+	ATTRIB_REASONS
+};
+
+/* A watched network namespace and the sockets the daemon holds in it. */
+struct nsw {
+	struct daemon *d;
+	uint64_t ino;
+	char name[256]; /* under /run/netns, "" for a process netns */
+	int nsfd;
+	struct nfqueue *q;
+	int diag_fd;
+	struct mnl_socket *nft;
+	struct addr_watch *aw;
+	struct nseg_addr addrs[NSW_MAX_ADDRS];
+	size_t naddrs;
+	char cid[65]; /* a container living in it, "" if none (yet) */
+	uint64_t packets;
+	struct nsw *next;
+};
+
+/* A container seen in a watched netns. */
+struct container {
+	struct runtime_container meta; /* workload, version, name, runtime */
+	uint64_t netns_ino;
+	struct container *next;
+};
+
+struct daemon {
+	struct config cfg;
+	struct evloop *loop;
+	struct store *store;
+	struct learn_agg *agg;
+	struct proc_cache *pc;
+	struct proc_events *pe;
+	struct runtime_paths rpaths;
+	struct runtime_cache *rcache;
+	struct ctl_server *ctl;
+	struct nsw *nsws;
+	struct container *containers;
+	struct addr_watch *host_aw;
+	struct nseg_addr host_addrs[NSW_MAX_ADDRS];
+	size_t n_host_addrs;
+	int inotify_fd;
+	int sig_fd;
+	int native_queue;
+	int64_t started;
+	struct ev_timer *flush_timer;
+	const char *netns_dir; /* /run/netns */
+	uint64_t unattributed[ATTRIB_REASONS];
+	uint64_t netns_errors;
+};
+
+/* --- nsw.c: one watched namespace --- */
+/* Starts watching the namespace of nsfd (ownership of nsfd passes to the
+ * nsw): installs the table, opens the queue, sock_diag and rtnetlink
+ * sockets. Returns NULL (nsfd closed) on failure, logged. */
+struct nsw *nsw_new(struct daemon *d, int nsfd, const char *name);
+/* Stops watching: removes the table if remove_table, closes everything. */
+void nsw_free(struct nsw *w, int remove_table);
+struct nsw *nsw_by_ino(struct daemon *d, uint64_t ino);
+struct nsw *nsw_by_name(struct daemon *d, const char *name);
+/* The watched namespace holding address a (not loopback), or NULL. */
+struct nsw *nsw_by_addr(struct daemon *d, const struct nseg_addr *a);
+int nsw_has_addr(const struct nsw *w, const struct nseg_addr *a);
+
+/* --- discovery.c: which namespaces and containers exist --- */
+int discovery_start(struct daemon *d);
+void discovery_stop(struct daemon *d);
+/* Records the container of pid (a process of netns w) if it has one. */
+void discovery_note_pid(struct daemon *d, struct nsw *w, pid_t pid);
+struct container *discovery_container(struct daemon *d, const char *id);
+
+/* --- attrib.c: one queued packet -> one learned edge --- */
+int attrib_packet(struct nsw *w, const uint8_t *pkt, size_t len, int hook);
+/* Workload identity of a namespace (its container's, else netns:NAME). */
+void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
+			 size_t wlen, char *version, size_t vlen);
+
+/* --- ctl_handlers.c --- */
+int ctl_handlers_register(struct daemon *d);
+
+/* --- daemon.c --- */
+int daemon_flush(struct daemon *d);
+int64_t daemon_now(void);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * The public JSON form of one baseline edge: what `nsegctl baseline show
+ * --json` prints, one object per edge. This is a contract with scripts:
+ * add keys, never rename or drop one.
+ *
+ * {"id":1, "workload":"web", "version":"1.0", "direction":"egress",
+ *  "process":{"exe":"/bin/busybox","comm":"wget"},
+ *  "peer":{"identity":"api","process":{"exe":"/usr/bin/socat","comm":"socat"}},
+ *  "protocol":"tcp", "port":8080, "state":"learned", "count":3,
+ *  "first_seen":"2026-11-22T14:28:27Z", "last_seen":"2026-11-22T14:30:00Z"}
+ *
+ * peer.process is present only when the peer's process is known (its exe
+ * is non-empty). protocol is the name for tcp/udp/icmp/icmpv6, the decimal
+ * number as a string otherwise. Times are RFC 3339 UTC.
+ */
+#ifndef NSEG_EDGE_JSON_H
+#define NSEG_EDGE_JSON_H
+
+#include <jansson.h>
+
+#include "nseg/store.h"
+
+/*
+ * Builds the JSON object of e. Returns a new reference the caller owns
+ * (json_decref), or NULL on allocation failure or a time outside the
+ * RFC 3339 range (logged).
+ */
+json_t *edge_json(const struct store_edge *e);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * The nftables table nsegd keeps in every watched network namespace
+ * (family inet, so one table covers IPv4 and IPv6):
+ *
+ *   table inet nseg {
+ *     chain input  { type filter hook input  priority filter; policy accept;
+ *       ct state established,related accept
+ *       ct state new counter queue num Q bypass }
+ *     chain output { ... the same on hook output ... }
+ *   }
+ *
+ * Only the first packet of a connection leaves the kernel. `bypass` is
+ * fail-open: with no reader on the queue the packet is accepted.
+ *
+ * The queue verdict is the native `queue` expression where the kernel has
+ * it (CONFIG_NFT_QUEUE), the xtables NFQUEUE target through nft_compat
+ * otherwise; nft_table_probe_native_queue() tells which.
+ */
+#ifndef NSEG_NFT_TABLE_H
+#define NSEG_NFT_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NFT_TABLE_NAME "nseg"
+
+struct mnl_socket;
+struct nft_batch;
+struct nftnl_rule;
+
+struct nft_table_opts {
+	uint16_t queue_num;
+	int fail_open;    /* queue bypass flag */
+	int native_queue; /* 1: nft queue expression, 0: xt NFQUEUE target */
+};
+
+/* Appends to b the messages that replace the whole table atomically:
+ * create it if missing, delete it, then build it anew, so no packet ever
+ * sees a half-built table and an existing one is replaced in place. */
+int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o);
+
+/* Appends the messages that delete the table (create first, so deleting a
+ * missing table is not an error). */
+int nft_table_build_delete(struct nft_batch *b);
+
+/* The "ct state new → queue" rule of chain (caller owns, nftnl_rule_free).
+ * Exposed for tests. */
+struct nftnl_rule *nft_table_queue_rule(const char *chain,
+					const struct nft_table_opts *o);
+
+/* Installs (or replaces) the table in the netns the netlink socket nl was
+ * opened in. Returns 0, or -1 with a message in err. */
+int nft_table_apply(struct mnl_socket *nl, const struct nft_table_opts *o,
+		    char *err, size_t errlen);
+
+/* Removes the table from nl's netns. */
+int nft_table_remove(struct mnl_socket *nl, char *err, size_t errlen);
+
+/* Probes, in a throwaway network namespace of a forked child (no real
+ * namespace is touched), whether the kernel has the native queue
+ * expression. Returns 1 yes, 0 no, -1 if the probe itself failed. */
+int nft_table_probe_native_queue(void);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Exact socket lookup with sock_diag: one request for one 5-tuple
+ * (~3.6 µs, independent of how many sockets the host has), never a dump.
+ * The netlink socket must have been opened inside the namespace whose
+ * sockets are wanted (netns_socket(nsfd, AF_NETLINK, SOCK_DGRAM,
+ * NETLINK_SOCK_DIAG)).
+ */
+#ifndef NSEG_SOCKDIAG_H
+#define NSEG_SOCKDIAG_H
+
+#include <stdint.h>
+
+#include "nseg/pkt.h"
+
+struct sockdiag_sock {
+	uint64_t inode; /* 0 for a socket no process holds (e.g. TIME_WAIT) */
+	uint32_t uid;
+	uint8_t state;  /* TCP_* state */
+};
+
+/*
+ * Finds the local socket of a TCP or UDP flow seen from this host:
+ * local/lport is the end in this namespace. For an inbound TCP SYN this is
+ * the listening socket. Returns 0 and fills *out, -1 with errno ENOENT when
+ * no socket matches, other errno on failure.
+ */
+int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
+		    uint16_t lport, const struct nseg_addr *remote,
+		    uint16_t rport, struct sockdiag_sock *out);
+
+#endif

@@ -1,0 +1,504 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nseg/image_id.h"
+#include "nseg/log.h"
+#include "nseg/proc_cache.h"
+
+#define PC_PROC_BUCKETS 4096
+#define PC_SOCK_BUCKETS 16384
+/* The socket map is a cache: past this size it is dropped and refilled. */
+#define PC_SOCK_MAX 262144
+/* A /proc walk costs milliseconds; never more often than this. */
+#define PC_RESCAN_MIN_MS 100
+
+struct pc_proc {
+	pid_t pid;
+	uint64_t netns;
+	uint64_t mru;
+	uint64_t scan_gen; /* lookup that last read its fds */
+	int have_cid;
+	char cid[65];
+	struct pc_proc *next;
+};
+
+struct pc_sock {
+	uint64_t ino;
+	pid_t pid;
+	int fd;
+	struct pc_sock *next;
+};
+
+struct proc_cache {
+	char root[256];
+	struct pc_proc *procs[PC_PROC_BUCKETS];
+	struct pc_sock *socks[PC_SOCK_BUCKETS];
+	size_t nprocs, nsocks;
+	uint64_t tick;
+	uint64_t last_rescan_ms;
+	struct proc_cache_stats st;
+};
+
+static uint64_t pc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t pc_proc_bucket(pid_t pid)
+{
+	return (size_t)pid % PC_PROC_BUCKETS;
+}
+
+static size_t pc_sock_bucket(uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 40) % PC_SOCK_BUCKETS;
+}
+
+struct proc_cache *proc_cache_new(const char *proc_root)
+{
+	struct proc_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->root, sizeof(c->root), "%s", proc_root);
+	return c;
+}
+
+static void pc_clear_socks(struct proc_cache *c)
+{
+	for (size_t i = 0; i < PC_SOCK_BUCKETS; i++) {
+		while (c->socks[i]) {
+			struct pc_sock *s = c->socks[i];
+			c->socks[i] = s->next;
+			free(s);
+		}
+	}
+	c->nsocks = 0;
+}
+
+void proc_cache_free(struct proc_cache *c)
+{
+	if (!c)
+		return;
+	pc_clear_socks(c);
+	for (size_t i = 0; i < PC_PROC_BUCKETS; i++) {
+		while (c->procs[i]) {
+			struct pc_proc *p = c->procs[i];
+			c->procs[i] = p->next;
+			free(p);
+		}
+	}
+	free(c);
+}
+
+static struct pc_proc *pc_find(struct proc_cache *c, pid_t pid)
+{
+	for (struct pc_proc *p = c->procs[pc_proc_bucket(pid)]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static uint64_t pc_read_netns(struct proc_cache *c, pid_t pid)
+{
+	char path[320];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/net", c->root, (int)pid);
+	if (stat(path, &st) == -1)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* Adds or refreshes pid; returns NULL when the process is already gone. */
+static struct pc_proc *pc_update(struct proc_cache *c, pid_t pid)
+{
+	struct pc_proc *p = pc_find(c, pid);
+	uint64_t ns = pc_read_netns(c, pid);
+
+	if (!ns) {
+		if (p)
+			proc_cache_exit(c, pid);
+		return NULL;
+	}
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return NULL;
+		p->pid = pid;
+		p->next = c->procs[pc_proc_bucket(pid)];
+		c->procs[pc_proc_bucket(pid)] = p;
+		c->nprocs++;
+	}
+	p->netns = ns;
+	p->have_cid = 0;
+	return p;
+}
+
+static int pc_is_pid(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+int proc_cache_rescan(struct proc_cache *c)
+{
+	DIR *d = opendir(c->root);
+	struct dirent *de;
+	if (!d)
+		return -1;
+	c->st.proc_scans++;
+	c->last_rescan_ms = pc_now_ms();
+	while ((de = readdir(d))) {
+		pid_t pid;
+
+		if (!pc_is_pid(de->d_name))
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		if (!pc_find(c, pid))
+			pc_update(c, pid);
+	}
+	closedir(d);
+	/* Processes whose exit event was lost. */
+	for (size_t i = 0; i < PC_PROC_BUCKETS; i++) {
+		for (struct pc_proc **pp = &c->procs[i]; *pp;) {
+			char path[320];
+			struct pc_proc *p = *pp;
+
+			snprintf(path, sizeof(path), "%s/%d", c->root,
+				 (int)p->pid);
+			if (access(path, F_OK) == 0) {
+				pp = &p->next;
+				continue;
+			}
+			*pp = p->next;
+			free(p);
+			c->nprocs--;
+		}
+	}
+	return 0;
+}
+
+void proc_cache_fork(struct proc_cache *c, pid_t pid)
+{
+	pc_update(c, pid);
+}
+
+void proc_cache_exec(struct proc_cache *c, pid_t pid)
+{
+	/* exec may come after setns (ip netns exec, runc): re-read. */
+	pc_update(c, pid);
+}
+
+void proc_cache_exit(struct proc_cache *c, pid_t pid)
+{
+	for (struct pc_proc **pp = &c->procs[pc_proc_bucket(pid)]; *pp;
+	     pp = &(*pp)->next) {
+		struct pc_proc *p = *pp;
+		if (p->pid != pid)
+			continue;
+		*pp = p->next;
+		free(p);
+		c->nprocs--;
+		return;
+	}
+}
+
+static void pc_sock_put(struct proc_cache *c, uint64_t ino, pid_t pid, int fd)
+{
+	size_t b = pc_sock_bucket(ino);
+	struct pc_sock *s;
+
+	for (s = c->socks[b]; s; s = s->next) {
+		if (s->ino == ino) {
+			s->pid = pid;
+			s->fd = fd;
+			return;
+		}
+	}
+	if (c->nsocks >= PC_SOCK_MAX)
+		pc_clear_socks(c);
+	s = malloc(sizeof(*s));
+	if (!s)
+		return;
+	s->ino = ino;
+	s->pid = pid;
+	s->fd = fd;
+	s->next = c->socks[b];
+	c->socks[b] = s;
+	c->nsocks++;
+}
+
+static void pc_sock_del(struct proc_cache *c, uint64_t ino)
+{
+	for (struct pc_sock **pp = &c->socks[pc_sock_bucket(ino)]; *pp;
+	     pp = &(*pp)->next) {
+		if ((*pp)->ino == ino) {
+			struct pc_sock *s = *pp;
+			*pp = s->next;
+			free(s);
+			c->nsocks--;
+			return;
+		}
+	}
+}
+
+/* "socket:[12345]" -> 12345, 0 if the link is not a socket. */
+static uint64_t pc_link_socket(const char *link)
+{
+	if (strncmp(link, "socket:[", 8) != 0)
+		return 0;
+	return strtoull(link + 8, NULL, 10);
+}
+
+static uint64_t pc_fd_socket(struct proc_cache *c, pid_t pid, int fd)
+{
+	char path[320], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/fd/%d", c->root, (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return pc_link_socket(link);
+}
+
+/* Reads pid's fd table into the socket map; returns 1 if want was seen. */
+static int pc_scan_fds(struct proc_cache *c, pid_t pid, uint64_t want)
+{
+	char path[320];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%d/fd", c->root, (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	c->st.fd_scans++;
+	while ((de = readdir(d))) {
+		uint64_t ino;
+		int fd;
+
+		if (!pc_is_pid(de->d_name))
+			continue;
+		fd = atoi(de->d_name);
+		ino = pc_fd_socket(c, pid, fd);
+		if (!ino)
+			continue;
+		pc_sock_put(c, ino, pid, fd);
+		if (ino == want)
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Reads a small /proc file into buf, NUL-terminated ("" on error). */
+static void pc_read_all(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd == -1)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n > 0)
+		buf[n] = '\0';
+}
+
+static void pc_read_line(const char *path, char *buf, size_t len)
+{
+	pc_read_all(path, buf, len);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static int pc_fill_info(struct proc_cache *c, struct pc_proc *p,
+			struct proc_info *out)
+{
+	static const char deleted[] = " (deleted)";
+	char path[320];
+	ssize_t n;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = p->pid;
+	snprintf(path, sizeof(path), "%s/%d/exe", c->root, (int)p->pid);
+	n = readlink(path, out->id.exe, sizeof(out->id.exe) - 1);
+	if (n <= 0) {
+		/* Kernel threads and zombies have no exe. */
+		snprintf(out->id.exe, sizeof(out->id.exe), "%s",
+			 NSEG_PROC_UNKNOWN);
+	} else {
+		out->id.exe[n] = '\0';
+		len = (size_t)n;
+		if (len > sizeof(deleted) - 1 &&
+		    strcmp(out->id.exe + len - (sizeof(deleted) - 1),
+			   deleted) == 0)
+			out->id.exe[len - (sizeof(deleted) - 1)] = '\0';
+	}
+	snprintf(path, sizeof(path), "%s/%d/comm", c->root, (int)p->pid);
+	pc_read_line(path, out->id.comm, sizeof(out->id.comm));
+	snprintf(out->container_id, sizeof(out->container_id), "%s",
+		 proc_cache_container_of(c, p->pid));
+	return 0;
+}
+
+/* A cached socket -> pid entry is trusted only if the fd still is it. */
+static struct pc_proc *pc_lookup_cached(struct proc_cache *c,
+					uint64_t netns_ino, uint64_t ino)
+{
+	for (struct pc_sock *s = c->socks[pc_sock_bucket(ino)]; s;
+	     s = s->next) {
+		struct pc_proc *p;
+
+		if (s->ino != ino)
+			continue;
+		p = pc_find(c, s->pid);
+		if (p && p->netns == netns_ino &&
+		    pc_fd_socket(c, s->pid, s->fd) == ino)
+			return p;
+		pc_sock_del(c, ino);
+		return NULL;
+	}
+	return NULL;
+}
+
+static int pc_mru_cmp(const void *a, const void *b)
+{
+	const struct pc_proc *pa = *(struct pc_proc *const *)a;
+	const struct pc_proc *pb = *(struct pc_proc *const *)b;
+
+	return pa->mru < pb->mru ? 1 : pa->mru > pb->mru ? -1 : 0;
+}
+
+/* Scans the fd tables of netns_ino's processes, most recent match first,
+ * skipping those already read during this lookup. */
+static struct pc_proc *pc_search(struct proc_cache *c, uint64_t netns_ino,
+				 uint64_t ino, uint64_t gen)
+{
+	struct pc_proc **cand = NULL;
+	struct pc_proc *hit = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < PC_PROC_BUCKETS; i++) {
+		for (struct pc_proc *p = c->procs[i]; p; p = p->next) {
+			if (p->netns != netns_ino || p->scan_gen == gen)
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 32;
+				void *t = realloc(cand, ncap * sizeof(*cand));
+				if (!t)
+					goto out;
+				cand = t;
+				cap = ncap;
+			}
+			cand[n++] = p;
+		}
+	}
+	if (n)
+		qsort(cand, n, sizeof(*cand), pc_mru_cmp);
+	for (size_t i = 0; i < n && !hit; i++) {
+		cand[i]->scan_gen = gen;
+		if (pc_scan_fds(c, cand[i]->pid, ino))
+			hit = cand[i];
+	}
+out:
+	free(cand);
+	return hit;
+}
+
+int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
+			   uint64_t sock_ino, struct proc_info *out)
+{
+	struct pc_proc *p = pc_lookup_cached(c, netns_ino, sock_ino);
+	uint64_t gen;
+
+	if (p) {
+		c->st.hits++;
+		p->mru = ++c->tick;
+		return pc_fill_info(c, p, out);
+	}
+	c->st.misses++;
+	gen = ++c->tick;
+	p = pc_search(c, netns_ino, sock_ino, gen);
+	if (!p && pc_now_ms() - c->last_rescan_ms >= PC_RESCAN_MIN_MS) {
+		proc_cache_rescan(c);
+		p = pc_search(c, netns_ino, sock_ino, gen);
+	}
+	if (!p) {
+		errno = ENOENT;
+		return -1;
+	}
+	p->mru = ++c->tick;
+	return pc_fill_info(c, p, out);
+}
+
+void proc_cache_foreach_in_netns(struct proc_cache *c, uint64_t netns_ino,
+				 void (*fn)(pid_t pid, void *arg), void *arg)
+{
+	for (size_t i = 0; i < PC_PROC_BUCKETS; i++)
+		for (struct pc_proc *p = c->procs[i]; p; p = p->next)
+			if (netns_ino == 0 || p->netns == netns_ino)
+				fn(p->pid, arg);
+}
+
+size_t proc_cache_count_in_netns(struct proc_cache *c, uint64_t netns_ino)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < PC_PROC_BUCKETS; i++)
+		for (struct pc_proc *p = c->procs[i]; p; p = p->next)
+			n += p->netns == netns_ino;
+	return n;
+}
+
+uint64_t proc_cache_netns_of(struct proc_cache *c, pid_t pid)
+{
+	struct pc_proc *p = pc_find(c, pid);
+
+	return p ? p->netns : 0;
+}
+
+const char *proc_cache_container_of(struct proc_cache *c, pid_t pid)
+{
+	struct pc_proc *p = pc_find(c, pid);
+	char path[320], text[4096];
+
+	if (!p)
+		return "";
+	if (!p->have_cid) {
+		snprintf(path, sizeof(path), "%s/%d/cgroup", c->root,
+			 (int)pid);
+		pc_read_all(path, text, sizeof(text));
+		if (image_id_from_cgroup(text, p->cid, sizeof(p->cid)) == -1)
+			p->cid[0] = '\0';
+		p->have_cid = 1;
+	}
+	return p->cid;
+}
+
+void proc_cache_get_stats(const struct proc_cache *c,
+			  struct proc_cache_stats *out)
+{
+	*out = c->st;
+	out->procs = c->nprocs;
+	out->sockets = c->nsocks;
+}

@@ -1,0 +1,916 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "nseg/log.h"
+#include "nseg/store.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/*
+ * Schema migrations, oldest first: store_migrations[i] takes a database
+ * from user_version i to i + 1. Never edit a released step; append one.
+ *
+ * v1: edges carry their whole identity in the row so that a baseline reads
+ * without joins. The composite foreign key ties each edge to a known
+ * version. AUTOINCREMENT on edges.id: ids of deleted edges are never
+ * handed out again, so an id an operator saw always means the same edge.
+ */
+static const char *const store_migrations[] = {
+	"CREATE TABLE workloads ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),"
+	" mode TEXT NOT NULL DEFAULT 'learn'"
+	"  CHECK (mode IN ('learn', 'notify', 'enforce')),"
+	" created INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE versions ("
+	" id INTEGER PRIMARY KEY,"
+	" workload_id INTEGER NOT NULL"
+	"  REFERENCES workloads (id) ON DELETE CASCADE,"
+	" version TEXT NOT NULL CHECK (length(version) > 0),"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" UNIQUE (workload_id, version)"
+	") STRICT;"
+	"CREATE TABLE edges ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" workload_id INTEGER NOT NULL"
+	"  REFERENCES workloads (id) ON DELETE CASCADE,"
+	" version TEXT NOT NULL,"
+	" exe TEXT NOT NULL CHECK (length(exe) > 0),"
+	" comm TEXT NOT NULL,"
+	" direction TEXT NOT NULL CHECK (direction IN ('egress', 'ingress')),"
+	" peer TEXT NOT NULL CHECK (length(peer) > 0),"
+	" peer_exe TEXT NOT NULL DEFAULT '',"
+	" peer_comm TEXT NOT NULL DEFAULT '',"
+	" protocol TEXT NOT NULL CHECK (length(protocol) > 0),"
+	" port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),"
+	" state TEXT NOT NULL DEFAULT 'learned'"
+	"  CHECK (state IN ('learned', 'approved', 'rejected')),"
+	" count INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" UNIQUE (workload_id, version, exe, comm, direction, peer,"
+	"  peer_exe, peer_comm, protocol, port),"
+	" FOREIGN KEY (workload_id, version)"
+	"  REFERENCES versions (workload_id, version) ON DELETE CASCADE"
+	") STRICT;"
+	"PRAGMA application_id = 1853056359;", /* STORE_APPLICATION_ID */
+};
+
+#define STORE_N_MIGRATIONS \
+	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+_Static_assert(STORE_N_MIGRATIONS == STORE_SCHEMA_VERSION,
+	       "one migration step per schema version");
+_Static_assert(STORE_APPLICATION_ID == 1853056359,
+	       "application_id in the v1 migration");
+
+enum store_st {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SP,
+	ST_SP_RELEASE,
+	ST_SP_ROLLBACK,
+	ST_WL_ID,
+	ST_WL_INSERT,
+	ST_VER_UPSERT,
+	ST_EDGE_UPDATE,
+	ST_EDGE_INSERT,
+	ST_EDGES_ALL,
+	ST_EDGES_VER,
+	ST_WORKLOADS,
+	ST_WL_VERSIONS,
+	ST_COUNT
+};
+
+#define EDGE_COLS                                                       \
+	"id, version, exe, comm, direction, peer, peer_exe, peer_comm," \
+	" protocol, port, state, count, first_seen, last_seen"
+
+static const char *const store_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SP] = "SAVEPOINT store_op",
+	[ST_SP_RELEASE] = "RELEASE store_op",
+	[ST_SP_ROLLBACK] = "ROLLBACK TO store_op",
+	[ST_WL_ID] = "SELECT id FROM workloads WHERE name = ?1",
+	[ST_WL_INSERT] = "INSERT INTO workloads (name, created) VALUES (?1, ?2)",
+	/* The WHERE keeps an unchanged version row from being rewritten. */
+	[ST_VER_UPSERT] =
+		"INSERT INTO versions (workload_id, version, first_seen,"
+		" last_seen) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (workload_id, version) DO UPDATE SET"
+		" first_seen = min(first_seen, excluded.first_seen),"
+		" last_seen = max(last_seen, excluded.last_seen)"
+		" WHERE excluded.first_seen < first_seen"
+		" OR excluded.last_seen > last_seen",
+	/*
+	 * An edge upsert is an UPDATE, then an INSERT when no row matched. Not
+	 * INSERT .. ON CONFLICT: with AUTOINCREMENT that burns an id per call
+	 * even when it updates. Not INSERT OR REPLACE: that deletes the row
+	 * and inserts a new one, with a new id. count saturates instead of
+	 * overflowing into a REAL.
+	 */
+	[ST_EDGE_UPDATE] =
+		"UPDATE edges SET"
+		" count = CASE WHEN count > 9223372036854775807 - ?11"
+		" THEN 9223372036854775807 ELSE count + ?11 END,"
+		" first_seen = min(first_seen, ?12),"
+		" last_seen = max(last_seen, ?13)"
+		" WHERE workload_id = ?1 AND version = ?2 AND exe = ?3"
+		" AND comm = ?4 AND direction = ?5 AND peer = ?6"
+		" AND peer_exe = ?7 AND peer_comm = ?8 AND protocol = ?9"
+		" AND port = ?10",
+	[ST_EDGE_INSERT] =
+		"INSERT INTO edges (workload_id, version, exe, comm, direction,"
+		" peer, peer_exe, peer_comm, protocol, port, count, first_seen,"
+		" last_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_EDGES_ALL] = "SELECT " EDGE_COLS " FROM edges"
+			 " WHERE workload_id = ?1 ORDER BY id",
+	[ST_EDGES_VER] = "SELECT " EDGE_COLS " FROM edges"
+			 " WHERE workload_id = ?1 AND version = ?2 ORDER BY id",
+	[ST_WORKLOADS] = "SELECT w.id, w.name, w.mode, w.created,"
+			 " (SELECT count(*) FROM edges e"
+			 "  WHERE e.workload_id = w.id)"
+			 " FROM workloads w ORDER BY w.name",
+	[ST_WL_VERSIONS] = "SELECT version FROM versions WHERE workload_id = ?1"
+			   " ORDER BY first_seen, version",
+};
+
+/* For log messages: the SQL itself is too long to read in a log line. */
+static const char *const store_st_name[ST_COUNT] = {
+	[ST_BEGIN] = "begin",
+	[ST_COMMIT] = "commit",
+	[ST_ROLLBACK] = "rollback",
+	[ST_SP] = "savepoint",
+	[ST_SP_RELEASE] = "release savepoint",
+	[ST_SP_ROLLBACK] = "rollback to savepoint",
+	[ST_WL_ID] = "workload lookup",
+	[ST_WL_INSERT] = "workload insert",
+	[ST_VER_UPSERT] = "version upsert",
+	[ST_EDGE_UPDATE] = "edge update",
+	[ST_EDGE_INSERT] = "edge insert",
+	[ST_EDGES_ALL] = "edges select",
+	[ST_EDGES_VER] = "edges select by version",
+	[ST_WORKLOADS] = "workloads select",
+	[ST_WL_VERSIONS] = "versions select",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	/* Scratch for store_workloads_foreach(), reused between calls. */
+	char (*versions)[NSEG_VERSION_MAX];
+	size_t versions_cap;
+};
+
+static void store_errf(char *err, size_t errlen, const char *fmt, ...)
+	NSEG_PRINTF(3, 4);
+
+static void store_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int store_exec(sqlite3 *db, const char *sql, const char *path,
+		      char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	store_errf(err, errlen, "%s: %s: %s", path, sql,
+		   msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* Reads a one-integer PRAGMA. */
+static int store_pragma_int(sqlite3 *db, const char *pragma, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[64];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s", pragma);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int store_set_wal(sqlite3 *db, const char *path, char *err,
+			 size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		store_errf(err, errlen, "%s: journal_mode=WAL: %s", path,
+			   sqlite3_errmsg(db));
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	/* An in-memory database has no WAL; it has nothing to lose either. */
+	if (mode == NULL ||
+	    (strcmp(mode, "wal") != 0 && strcmp(path, ":memory:") != 0)) {
+		store_errf(err, errlen, "%s: cannot enable WAL (journal mode %s)",
+			   path, mode ? mode : "unknown");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int store_configure(sqlite3 *db, const char *path, char *err,
+			   size_t errlen)
+{
+	sqlite3_extended_result_codes(db, 1);
+	if (sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+		store_errf(err, errlen, "%s: busy_timeout: %s", path,
+			   sqlite3_errmsg(db));
+		return -1;
+	}
+	if (store_set_wal(db, path, err, errlen) == -1)
+		return -1;
+	if (store_exec(db, "PRAGMA synchronous = NORMAL", path, err, errlen))
+		return -1;
+	return store_exec(db, "PRAGMA foreign_keys = ON", path, err, errlen);
+}
+
+/*
+ * A database at user_version 0 is only ours to initialise if it is empty:
+ * migrating some other program's database would corrupt it.
+ */
+static int store_check_identity(sqlite3 *db, const char *path, char *err,
+				size_t errlen)
+{
+	int64_t app_id = 0, ver = 0, n_tables = 0;
+	sqlite3_stmt *st = NULL;
+
+	if (store_pragma_int(db, "application_id", &app_id) == -1 ||
+	    store_pragma_int(db, "user_version", &ver) == -1) {
+		store_errf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
+		store_errf(err, errlen,
+			   "%s: not an nseg database (application_id %#llx)",
+			   path, (unsigned long long)app_id);
+		return -1;
+	}
+	if (app_id != 0 || ver != 0)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1,
+			       &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n_tables = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (n_tables != 0) {
+		store_errf(err, errlen,
+			   "%s: not an nseg database (has tables but no nseg "
+			   "schema version)",
+			   path);
+		return -1;
+	}
+	return 0;
+}
+
+static int store_migrate_step(sqlite3 *db, int to, const char *path,
+			      char *err, size_t errlen)
+{
+	char sql[64];
+
+	if (store_exec(db, store_migrations[to - 1], path, err, errlen))
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", to);
+	return store_exec(db, sql, path, err, errlen);
+}
+
+/*
+ * Each step runs in its own transaction. The version is read again inside
+ * it: another process may have migrated the file since we last looked.
+ */
+static int store_migrate(sqlite3 *db, const char *path, char *err,
+			 size_t errlen)
+{
+	int64_t ver;
+
+	for (;;) {
+		if (store_exec(db, "BEGIN IMMEDIATE", path, err, errlen))
+			return -1;
+		if (store_pragma_int(db, "user_version", &ver) == -1) {
+			store_errf(err, errlen, "%s: user_version: %s", path,
+				   sqlite3_errmsg(db));
+			goto fail;
+		}
+		if (ver > STORE_SCHEMA_VERSION || ver < 0) {
+			store_errf(err, errlen,
+				   "%s: database schema version %lld is newer "
+				   "than this nsegd supports (%d)",
+				   path, (long long)ver, STORE_SCHEMA_VERSION);
+			goto fail;
+		}
+		if (ver == STORE_SCHEMA_VERSION)
+			break;
+		if (store_migrate_step(db, (int)ver + 1, path, err, errlen))
+			goto fail;
+		if (store_exec(db, "COMMIT", path, err, errlen))
+			goto fail;
+		log_info("%s: migrated schema to version %lld", path,
+			 (long long)ver + 1);
+	}
+	return store_exec(db, "COMMIT", path, err, errlen);
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int store_prepare(struct store *s, const char *path, char *err,
+			 size_t errlen)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK) {
+			store_errf(err, errlen, "%s: prepare %s: %s", path,
+				   store_sql[i], sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* sqlite creates files 0644 (less umask); the baseline is not for all. */
+static int store_create_file(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0)
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		store_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *s = NULL;
+	int rc;
+
+	store_errf(err, errlen, "%s", "");
+	if (store_create_file(path, err, errlen) == -1)
+		goto fail;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		store_errf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		store_errf(err, errlen, "%s: %s", path,
+			   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (store_check_identity(s->db, path, err, errlen) == -1 ||
+	    store_configure(s->db, path, err, errlen) == -1 ||
+	    store_migrate(s->db, path, err, errlen) == -1 ||
+	    store_prepare(s, path, err, errlen) == -1)
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("%s: sqlite3_close: %s", __func__,
+			  sqlite3_errmsg(s->db));
+	free(s->versions);
+	free(s);
+}
+
+/* Runs a cached statement that returns no rows. */
+static int store_run(struct store *s, enum store_st which, const char *fn)
+{
+	sqlite3_stmt *st = s->st[which];
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	log_warnx("%s: %s: %s", fn, store_st_name[which], sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_begin(struct store *s)
+{
+	return store_run(s, ST_BEGIN, __func__);
+}
+
+int store_commit(struct store *s)
+{
+	return store_run(s, ST_COMMIT, __func__);
+}
+
+void store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	store_run(s, ST_ROLLBACK, __func__);
+}
+
+/*
+ * A single store operation is all or nothing: its own BEGIN IMMEDIATE when
+ * the caller has no transaction open, a savepoint inside the caller's.
+ * Returns 1 when it owns a transaction, 0 for a savepoint, -1 on error.
+ */
+static int store_op_begin(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return store_run(s, ST_BEGIN, __func__) == 0 ? 1 : -1;
+	return store_run(s, ST_SP, __func__) == 0 ? 0 : -1;
+}
+
+static int store_op_end(struct store *s, int own, int ok)
+{
+	if (ok && own)
+		ok = store_run(s, ST_COMMIT, __func__) == 0;
+	else if (ok)
+		ok = store_run(s, ST_SP_RELEASE, __func__) == 0;
+	if (ok)
+		return 0;
+	if (own) {
+		store_rollback(s);
+	} else {
+		store_run(s, ST_SP_ROLLBACK, __func__);
+		store_run(s, ST_SP_RELEASE, __func__);
+	}
+	return -1;
+}
+
+static int store_bind_text(sqlite3_stmt *st, int i, const char *v, size_t max)
+{
+	return sqlite3_bind_text(st, i, v, (int)strnlen(v, max - 1),
+				 SQLITE_STATIC);
+}
+
+/* Returns the workload's id (> 0), 0 when it does not exist, -1 on error. */
+static int64_t store_workload_id(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = s->st[ST_WL_ID];
+	int64_t id = -1;
+	int rc;
+
+	store_bind_text(st, 1, name, NSEG_NAME_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		id = 0;
+	else
+		log_warnx("%s: %s: %s", __func__, name, sqlite3_errmsg(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return id;
+}
+
+static int64_t store_workload_ensure(struct store *s, const char *name,
+				     int64_t now)
+{
+	sqlite3_stmt *st = s->st[ST_WL_INSERT];
+	int64_t id = store_workload_id(s, name);
+
+	if (id != 0)
+		return id;
+	store_bind_text(st, 1, name, NSEG_NAME_MAX);
+	sqlite3_bind_int64(st, 2, now);
+	if (store_run(s, ST_WL_INSERT, __func__) == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+static int store_version_upsert(struct store *s, int64_t wid,
+				const char *version, int64_t first,
+				int64_t last)
+{
+	sqlite3_stmt *st = s->st[ST_VER_UPSERT];
+
+	sqlite3_bind_int64(st, 1, wid);
+	store_bind_text(st, 2, version, NSEG_VERSION_MAX);
+	sqlite3_bind_int64(st, 3, first);
+	sqlite3_bind_int64(st, 4, last);
+	return store_run(s, ST_VER_UPSERT, __func__);
+}
+
+/* Workload and version rows for an observation; returns the workload id. */
+static int64_t store_identity_ensure(struct store *s, const char *workload,
+				     const char *version, int64_t first,
+				     int64_t last)
+{
+	int64_t wid = store_workload_ensure(s, workload, first);
+
+	if (wid <= 0)
+		return -1;
+	if (store_version_upsert(s, wid, version, first, last) == -1)
+		return -1;
+	return wid;
+}
+
+/* NULL when v is a non-empty NUL-terminated string of at most max bytes. */
+static const char *store_bad_str(const char *v, size_t max, const char *empty,
+				 const char *unterminated)
+{
+	if (v[0] == '\0')
+		return empty;
+	if (strnlen(v, max) == max)
+		return unterminated;
+	return NULL;
+}
+
+const char *store_edge_key_invalid(const struct nseg_edge_key *k)
+{
+	const char *why;
+
+	if ((why = store_bad_str(k->workload, sizeof(k->workload),
+				 "empty workload", "workload too long")) ||
+	    (why = store_bad_str(k->version, sizeof(k->version),
+				 "empty version", "version too long")) ||
+	    (why = store_bad_str(k->proc.exe, sizeof(k->proc.exe),
+				 "empty process exe", "exe too long")) ||
+	    (why = store_bad_str(k->peer, sizeof(k->peer), "empty peer",
+				 "peer too long")))
+		return why;
+	if (strnlen(k->proc.comm, sizeof(k->proc.comm)) == sizeof(k->proc.comm))
+		return "comm too long";
+	if (strnlen(k->peer_proc.exe, sizeof(k->peer_proc.exe)) ==
+	    sizeof(k->peer_proc.exe))
+		return "peer exe too long";
+	if (strnlen(k->peer_proc.comm, sizeof(k->peer_proc.comm)) ==
+	    sizeof(k->peer_proc.comm))
+		return "peer comm too long";
+	if (nseg_dir_name(k->dir) == NULL)
+		return "bad direction";
+	return NULL;
+}
+
+static void store_proto_text(int proto, char *buf, size_t len)
+{
+	const char *name = nseg_proto_name(proto);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%d", proto);
+}
+
+static void store_edge_bind(sqlite3_stmt *st, int64_t wid,
+			    const struct nseg_edge_key *k, uint64_t count,
+			    int64_t first, int64_t last)
+{
+	char proto[8];
+
+	store_proto_text(k->proto, proto, sizeof(proto));
+	sqlite3_bind_int64(st, 1, wid);
+	store_bind_text(st, 2, k->version, sizeof(k->version));
+	store_bind_text(st, 3, k->proc.exe, sizeof(k->proc.exe));
+	store_bind_text(st, 4, k->proc.comm, sizeof(k->proc.comm));
+	sqlite3_bind_text(st, 5, nseg_dir_name(k->dir), -1, SQLITE_STATIC);
+	store_bind_text(st, 6, k->peer, sizeof(k->peer));
+	store_bind_text(st, 7, k->peer_proc.exe, sizeof(k->peer_proc.exe));
+	store_bind_text(st, 8, k->peer_proc.comm, sizeof(k->peer_proc.comm));
+	sqlite3_bind_text(st, 9, proto, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 10, k->port);
+	sqlite3_bind_int64(st, 11,
+			   count > INT64_MAX ? INT64_MAX : (int64_t)count);
+	sqlite3_bind_int64(st, 12, first);
+	sqlite3_bind_int64(st, 13, last);
+}
+
+static int store_edge_upsert(struct store *s, int64_t wid,
+			     const struct nseg_edge_key *k, uint64_t count,
+			     int64_t first, int64_t last)
+{
+	store_edge_bind(s->st[ST_EDGE_UPDATE], wid, k, count, first, last);
+	if (store_run(s, ST_EDGE_UPDATE, __func__) == -1)
+		return -1;
+	if (sqlite3_changes(s->db) > 0)
+		return 0;
+	store_edge_bind(s->st[ST_EDGE_INSERT], wid, k, count, first, last);
+	return store_run(s, ST_EDGE_INSERT, __func__);
+}
+
+int store_edge_add(struct store *s, const struct nseg_edge_key *k,
+		   uint64_t count, int64_t first_seen, int64_t last_seen)
+{
+	int64_t wid;
+	int own, ok;
+	const char *why = store_edge_key_invalid(k);
+
+	if (why) {
+		log_warnx("%s: %.*s: %s", __func__, NSEG_NAME_MAX - 1,
+			  k->workload, why);
+		return -1;
+	}
+	if (first_seen > last_seen) {
+		log_warnx("%s: %s: first_seen %lld after last_seen %lld",
+			  __func__, k->workload, (long long)first_seen,
+			  (long long)last_seen);
+		return -1;
+	}
+	if ((own = store_op_begin(s)) == -1)
+		return -1;
+	wid = store_identity_ensure(s, k->workload, k->version, first_seen,
+				    last_seen);
+	ok = wid > 0 && store_edge_upsert(s, wid, k, count, first_seen,
+					  last_seen) == 0;
+	return store_op_end(s, own, ok);
+}
+
+int store_workload_touch(struct store *s, const char *workload,
+			 const char *version, int64_t now)
+{
+	const char *why;
+	int own, ok;
+
+	if ((why = store_bad_str(workload, NSEG_NAME_MAX, "empty workload",
+				 "workload too long")) ||
+	    (why = store_bad_str(version, NSEG_VERSION_MAX, "empty version",
+				 "version too long"))) {
+		log_warnx("%s: %s", __func__, why);
+		return -1;
+	}
+	if ((own = store_op_begin(s)) == -1)
+		return -1;
+	ok = store_identity_ensure(s, workload, version, now, now) > 0;
+	return store_op_end(s, own, ok);
+}
+
+/*
+ * Copies a text column into a fixed buffer. A value that does not fit was
+ * not written by this code: report it rather than truncate silently.
+ */
+static int store_col_text(sqlite3_stmt *st, int col, char *buf, size_t len,
+			  const char *what, int64_t id)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (v == NULL)
+		v = "";
+	if (n >= len) {
+		log_warnx("store: row %lld: %s too long (%zu bytes)",
+			  (long long)id, what, n);
+		return -1;
+	}
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static int store_proto_parse(const char *s)
+{
+	char *end;
+	long v;
+	int p = nseg_proto_parse(s);
+
+	if (p != -1)
+		return p;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < 0 || v > 255)
+		return -1;
+	return (int)v;
+}
+
+static int store_row_texts(sqlite3_stmt *st, struct store_edge *e)
+{
+	struct nseg_edge_key *k = &e->key;
+
+	return store_col_text(st, 1, k->version, sizeof(k->version),
+			      "version", e->id) ||
+	       store_col_text(st, 2, k->proc.exe, sizeof(k->proc.exe), "exe",
+			      e->id) ||
+	       store_col_text(st, 3, k->proc.comm, sizeof(k->proc.comm),
+			      "comm", e->id) ||
+	       store_col_text(st, 5, k->peer, sizeof(k->peer), "peer",
+			      e->id) ||
+	       store_col_text(st, 6, k->peer_proc.exe,
+			      sizeof(k->peer_proc.exe), "peer_exe", e->id) ||
+	       store_col_text(st, 7, k->peer_proc.comm,
+			      sizeof(k->peer_proc.comm), "peer_comm", e->id) ||
+	       store_col_text(st, 10, e->state, sizeof(e->state), "state",
+			      e->id);
+}
+
+/* e->key.workload is already set by the caller. */
+static int store_row_edge(sqlite3_stmt *st, struct store_edge *e)
+{
+	const char *dir = (const char *)sqlite3_column_text(st, 4);
+	const char *proto = (const char *)sqlite3_column_text(st, 8);
+	int d, p;
+
+	e->id = sqlite3_column_int64(st, 0);
+	if (store_row_texts(st, e) == -1)
+		return -1;
+	d = dir ? nseg_dir_parse(dir) : -1;
+	p = proto ? store_proto_parse(proto) : -1;
+	if (d == -1 || p == -1) {
+		log_warnx("store: edge %lld: bad direction '%s' or protocol "
+			  "'%s'",
+			  (long long)e->id, dir ? dir : "", proto ? proto : "");
+		return -1;
+	}
+	e->key.dir = (uint8_t)d;
+	e->key.proto = (uint8_t)p;
+	e->key.port = (uint16_t)sqlite3_column_int(st, 9);
+	e->count = (uint64_t)sqlite3_column_int64(st, 11);
+	e->first_seen = sqlite3_column_int64(st, 12);
+	e->last_seen = sqlite3_column_int64(st, 13);
+	return 0;
+}
+
+static int store_edges_walk(struct store *s, sqlite3_stmt *st,
+			    struct store_edge *e,
+			    int (*cb)(const struct store_edge *e, void *arg),
+			    void *arg)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_row_edge(st, e) == -1)
+			return -1;
+		if (cb(e, arg) != 0)
+			return 0;
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_warnx("%s: %s: %s", __func__, e->key.workload,
+		  sqlite3_errmsg(s->db));
+	return -1;
+}
+
+int store_edges_foreach(struct store *s, const char *workload,
+			const char *version, int *found,
+			int (*cb)(const struct store_edge *e, void *arg),
+			void *arg)
+{
+	sqlite3_stmt *st = s->st[version ? ST_EDGES_VER : ST_EDGES_ALL];
+	struct store_edge *e = NULL;
+	int64_t wid;
+	int ret = -1;
+
+	*found = 0;
+	if ((wid = store_workload_id(s, workload)) <= 0)
+		return wid == 0 ? 0 : -1;
+	*found = 1;
+	/* One struct store_edge is ~1.8 KB: keep it off the stack. */
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		log_warn("%s", __func__);
+		goto out;
+	}
+	snprintf(e->key.workload, sizeof(e->key.workload), "%s", workload);
+	sqlite3_bind_int64(st, 1, wid);
+	if (version)
+		store_bind_text(st, 2, version, NSEG_VERSION_MAX);
+	ret = store_edges_walk(s, st, e, cb, arg);
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(e);
+	return ret;
+}
+
+static int store_versions_push(struct store *s, size_t n, const char *v,
+			       int64_t wid)
+{
+	char(*nv)[NSEG_VERSION_MAX];
+	size_t cap;
+
+	if (n == s->versions_cap) {
+		cap = s->versions_cap ? s->versions_cap * 2 : 8;
+		if ((nv = reallocarray(s->versions, cap, sizeof(*nv))) ==
+		    NULL) {
+			log_warn("%s", __func__);
+			return -1;
+		}
+		s->versions = nv;
+		s->versions_cap = cap;
+	}
+	if (strlen(v) >= NSEG_VERSION_MAX) {
+		log_warnx("store: workload %lld: version too long",
+			  (long long)wid);
+		return -1;
+	}
+	strcpy(s->versions[n], v);
+	return 0;
+}
+
+static int store_workload_versions(struct store *s, struct store_workload *w)
+{
+	sqlite3_stmt *st = s->st[ST_WL_VERSIONS];
+	const char *v;
+	int rc, ret = -1;
+
+	w->n_versions = 0;
+	sqlite3_bind_int64(st, 1, w->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		if (store_versions_push(s, w->n_versions, v ? v : "", w->id))
+			goto out;
+		w->n_versions++;
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	w->versions = s->versions;
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+static int store_row_workload(struct store *s, sqlite3_stmt *st,
+			      struct store_workload *w)
+{
+	w->id = sqlite3_column_int64(st, 0);
+	if (store_col_text(st, 1, w->name, sizeof(w->name), "workload name",
+			   w->id) ||
+	    store_col_text(st, 2, w->mode, sizeof(w->mode), "workload mode",
+			   w->id))
+		return -1;
+	w->created = sqlite3_column_int64(st, 3);
+	w->n_edges = (uint64_t)sqlite3_column_int64(st, 4);
+	return store_workload_versions(s, w);
+}
+
+int store_workloads_foreach(struct store *s,
+			    int (*cb)(const struct store_workload *w,
+				      void *arg),
+			    void *arg)
+{
+	sqlite3_stmt *st = s->st[ST_WORKLOADS];
+	struct store_workload *w;
+	int rc, ret = -1;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_row_workload(s, st, w) == -1)
+			goto out;
+		if (cb(w, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	free(w);
+	return ret;
+}

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Runs the test suite against the binaries in BUILD.
+#   tests/run.sh BUILD [unit|integration]
+# Unit tests are the check binaries BUILD/tests/test_*; integration tests are
+# tests/integration/*.sh, run as root, each given BUILD as $1 (exit 0 pass,
+# 77 skip with a reason on stdout, anything else fail). Ends with the line
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
+set -u
+build=${1:?usage: tests/run.sh BUILD [unit|integration]}
+what=${2:-all}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+pass=0 fail=0 skip=0 failed=()
+per_test_timeout=${NSEG_TEST_TIMEOUT:-600}
+
+run_one() { # name command...
+	local name=$1 rc start end ms
+	shift
+	start=$(date +%s%N)
+	timeout --kill-after=10 "$per_test_timeout" "$@" >"$logdir/$name.log" 2>&1
+	rc=$?
+	end=$(date +%s%N)
+	case $rc in
+	0) pass=$((pass + 1)); ms=$(((end - start) / 1000000))
+	   printf 'PASS  %-40s %4d.%03ds\n' "$name" $((ms / 1000)) $((ms % 1000)) ;;
+	77) skip=$((skip + 1)); printf 'SKIP  %-40s %s\n' "$name" "$(tail -n 1 "$logdir/$name.log")" ;;
+	*) fail=$((fail + 1)); failed+=("$name")
+	   printf 'FAIL  %-40s (exit %d)\n' "$name" "$rc"
+	   sed 's/^/    | /' "$logdir/$name.log" | tail -n 60 ;;
+	esac
+}
+
+logdir=$(mktemp -d /tmp/nseg-test-logs.XXXXXX)
+mkdir -p "$logdir/unit" "$logdir/integration"
+echo "== nseg tests ($build); logs in $logdir"
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in "$build"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_one "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=60 "$t"
+		grep -h '^[0-9]*%: Checks' "$logdir/unit/$(basename "$t").log" 2>/dev/null | sed 's/^/      /'
+	done
+fi
+if [ "$what" = all ] || [ "$what" = integration ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "integration tests need root (network namespaces): skipped"
+		skip=$((skip + 1))
+	else
+		for t in tests/integration/*.sh; do
+			[ "$(basename "$t")" = lib.sh ] && continue
+			run_one "integration/$(basename "$t" .sh)" bash "$t" "$build"
+		done
+	fi
+fi
+
+echo
+for f in "${failed[@]+"${failed[@]}"}"; do echo "failed: $f"; done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
