@@ -152,4 +152,7 @@ format-check:
 clean:
 	rm -rf build build-san
 
+# Keep objects of test and helper programs (make deletes intermediates).
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -110,6 +110,7 @@ void proc_events_dispatch(struct proc_events *e)
 	for (int i = 0; i < 256; i++) {
 		ssize_t n = recv(e->fd, buf, sizeof(buf), 0);
 		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		struct proc_event ev;
 
 		if (n == -1) {
 			if (errno == ENOBUFS) {
@@ -127,7 +128,10 @@ void proc_events_dispatch(struct proc_events *e)
 			    h->nlmsg_len <
 				    NLMSG_LENGTH(sizeof(*cn) + cn->len))
 				continue;
-			proc_events_one(e, (const struct proc_event *)cn->data);
+			/* cn->data sits at offset 36: copy before reading
+			 * the 8-byte-aligned struct. */
+			memcpy(&ev, cn->data, sizeof(ev));
+			proc_events_one(e, &ev);
 		}
 	}
 }

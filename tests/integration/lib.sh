@@ -1,0 +1,264 @@
+# Shared helpers for integration tests; source it, then call t_init.
+#
+# Everything a test creates is named nseg-t-<test>-<pid>-* and registered
+# for teardown; the EXIT trap removes it even when the test fails. Processes
+# are stopped by the PID we started, never by name.
+
+T_BUILD=${1:?usage: $0 BUILD_DIR}
+T_BUILD=$(cd "$T_BUILD" && pwd)
+NSEGD=${NSEGD:-$T_BUILD/nsegd}
+NSEGCTL=$T_BUILD/nsegctl
+T_PIDS=()
+T_NETNS=()
+T_CLEANUP=()
+T_FAILS=0
+T_CHECKS=0
+
+t_cleanup() {
+	local i
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${T_CLEANUP[i]}" >/dev/null 2>&1
+	done
+	for p in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
+		t_wait_pid_exit "$p" 5 || kill -9 "$p" 2>/dev/null
+	done
+	# Whatever our commands left running inside our namespaces.
+	for n in "${T_NETNS[@]+"${T_NETNS[@]}"}"; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$n" 2>/dev/null
+	done
+	[ -n "${T_TMP:-}" ] && rm -rf "$T_TMP"
+}
+
+# t_init NAME: sets T_PFX (namespace prefix) and T_TMP, installs the trap.
+t_init() {
+	T_PFX="nseg-t-$1-$$"
+	T_TMP=$(mktemp -d "/tmp/nseg-t-$1.XXXXXX")
+	trap t_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+t_skip() { echo "$*"; exit 77; }
+t_log() { echo "# $*"; }
+
+t_ok() { # t_ok DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	T_CHECKS=$((T_CHECKS + 1))
+	if "$@"; then
+		echo "ok - $what"
+	else
+		echo "not ok - $what"
+		T_FAILS=$((T_FAILS + 1))
+	fi
+}
+
+t_eq() { # t_eq DESCRIPTION EXPECTED ACTUAL
+	T_CHECKS=$((T_CHECKS + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1"
+		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/#   /'
+		T_FAILS=$((T_FAILS + 1))
+	fi
+}
+
+t_done() {
+	echo "$((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
+	[ "$T_FAILS" -eq 0 ]
+	exit $?
+}
+
+# t_wait_for DEADLINE_S COMMAND...: polls COMMAND until it succeeds.
+t_wait_for() {
+	local deadline=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+}
+
+t_wait_pid_exit() { # PID DEADLINE_S
+	t_wait_for "$2" bash -c "! kill -0 $1 2>/dev/null"
+}
+
+# t_netns NAME: creates netns $T_PFX-NAME with lo up.
+t_netns() {
+	local ns=$T_PFX-$1
+	ip netns add "$ns" || return 1
+	T_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+# t_switch: a namespace holding a bridge that t_attach plugs hosts into, so
+# nothing is ever created in the host's namespace.
+t_switch() {
+	t_netns sw || return 1
+	ip -n "$T_PFX-sw" link add br0 type bridge &&
+		ip -n "$T_PFX-sw" link set br0 up
+}
+
+# t_attach NAME INDEX: a veth from netns NAME to the switch, addresses
+# 10.66.0.INDEX/24 and fd66::INDEX/64.
+t_attach() {
+	local ns=$T_PFX-$1 port=p$2
+	ip -n "$T_PFX-sw" link add "$port" type veth peer name eth0 netns "$ns" &&
+		ip -n "$T_PFX-sw" link set "$port" master br0 up &&
+		ip -n "$ns" addr add "10.66.0.$2/24" dev eth0 &&
+		ip -n "$ns" addr add "fd66::$2/64" dev eth0 nodad &&
+		ip -n "$ns" link set eth0 up
+}
+
+# t_bg NETNS COMMAND...: runs COMMAND in $T_PFX-NETNS in the background;
+# its PID (ip netns exec execs it) goes to T_LAST_PID and the teardown list.
+t_bg() {
+	local ns=$T_PFX-$1
+	shift
+	ip netns exec "$ns" "$@" >>"$T_TMP/bg.log" 2>&1 &
+	T_LAST_PID=$!
+	T_PIDS+=("$T_LAST_PID")
+}
+
+t_in() { # t_in NETNS COMMAND...: runs COMMAND in $T_PFX-NETNS
+	local ns=$T_PFX-$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# t_listening NETNS PROTO PORT: true once something listens there.
+t_listening() {
+	local flag=-tln
+	[ "$2" = udp ] && flag=-uln
+	ip netns exec "$T_PFX-$1" ss -H "$flag" "sport = :$3" | grep -q .
+}
+
+# t_start_nsegd ARGS...: starts the daemon scoped to this test's namespaces
+# with its own database and socket; waits until it answers and watches
+# every namespace that exists now.
+t_start_nsegd() {
+	T_DB=$T_TMP/nseg.db
+	T_SOCK=$T_TMP/nsegd.sock
+	"$NSEGD" --db "$T_DB" --socket "$T_SOCK" --netns "$T_PFX-*" -v "$@" \
+		>"$T_TMP/nsegd.log" 2>&1 &
+	T_NSEGD_PID=$!
+	T_PIDS+=("$T_NSEGD_PID")
+	t_wait_for 10 t_nsegd_watches "$(ip netns list | grep -c "^$T_PFX-")" || {
+		echo "nsegd did not come up:"
+		cat "$T_TMP/nsegd.log"
+		return 1
+	}
+}
+
+t_nsegd_watches() { # N: the daemon answers and watches N namespaces
+	local n
+	n=$("$NSEGCTL" --socket "$T_SOCK" --json status | jq -r .netns_watched) &&
+		[ "$n" = "$1" ]
+}
+
+t_ctl() { "$NSEGCTL" --socket "$T_SOCK" "$@"; }
+
+# t_stop_nsegd: SIGTERM, wait; returns the daemon's exit status.
+t_stop_nsegd() {
+	kill "$T_NSEGD_PID" 2>/dev/null
+	wait "$T_NSEGD_PID"
+}
+
+t_need() { # t_need CMD...: skip unless each command exists
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || t_skip "missing command: $c"
+	done
+}
+
+[ "$(id -u)" = 0 ] || t_skip "needs root (network namespaces)"
+
+# --- podman: real containers from a busybox-static root --------------------
+#
+# Images are imported from a tarball of /bin/busybox plus one symlink per
+# applet (no registry is needed). Containers join one of this test's named
+# namespaces (--network ns:), so a daemon scoped with --netns still sees
+# them. runc and cgroupfs because crun refuses hybrid cgroups; explicit
+# rlimits because podman's defaults exceed some sandboxes' hard limits.
+PODMAN=(podman --runtime "${NSEG_PODMAN_RUNTIME:-runc}"
+	--cgroup-manager cgroupfs)
+PODMAN_RLIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+
+# podman_rootfs: writes $T_TMP/rootfs.tar once per run: /bin/busybox, a
+# symlink per applet, and /var/www/index.html holding "hello".
+podman_rootfs() {
+	local root=$T_TMP/rootfs bb a
+	[ -s "$T_TMP/rootfs.tar" ] && return 0
+	bb=$(readlink -f "$(command -v busybox)") || return 1
+	mkdir -p "$root/bin" "$root/tmp" "$root/var/www" "$root/etc" || return 1
+	cp "$bb" "$root/bin/busybox" || return 1
+	for a in $("$root/bin/busybox" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+	done
+	echo hello >"$root/var/www/index.html"
+	tar -C "$root" -cf "$T_TMP/rootfs.tar" . && rm -rf "$root"
+}
+
+# podman_image TAG: makes image TAG from the busybox root unless it exists
+# (cached by tag). An image made here is removed at teardown unless
+# NSEG_KEEP_IMAGES=1.
+podman_image() {
+	"${PODMAN[@]}" image exists "$1" && return 0
+	podman_rootfs || return 1
+	"${PODMAN[@]}" import -q --change 'CMD ["/bin/sh"]' \
+		"$T_TMP/rootfs.tar" "$1" >/dev/null || return 1
+	[ "${NSEG_KEEP_IMAGES:-0}" = 1 ] ||
+		T_CLEANUP+=("${PODMAN[*]} rmi $(printf %q "$1")")
+}
+
+# podman_usable IMAGE: true if a container of IMAGE runs here; otherwise
+# prints podman's last error line on stdout (a skip reason).
+podman_usable() {
+	local err
+	err=$("${PODMAN[@]}" run --rm --network none "${PODMAN_RLIMITS[@]}" \
+		"$1" true 2>&1 >/dev/null) && return 0
+	echo "podman cannot run a container here: $(tail -n 1 <<<"$err")"
+	return 1
+}
+
+# podman_run [PODMAN-OPTION...] NETNS IMAGE [COMMAND...]: starts a detached
+# container named $T_PFX-NETNS-N in netns $T_PFX-NETNS. Options must be one
+# word each (--cap-add=NET_RAW). The container's id goes to PODMAN_LAST_ID
+# and its removal to the teardown list.
+PODMAN_N=0
+podman_run() {
+	local opts=() ns id
+	while [ "${1#-}" != "$1" ]; do
+		opts+=("$1")
+		shift
+	done
+	ns=$T_PFX-$1
+	shift
+	PODMAN_N=$((PODMAN_N + 1))
+	id=$("${PODMAN[@]}" run -d --name "$ns-$PODMAN_N" --network "ns:/run/netns/$ns" \
+		"${PODMAN_RLIMITS[@]}" "${opts[@]+"${opts[@]}"}" "$@") || return 1
+	PODMAN_LAST_ID=$id
+	T_CLEANUP+=("podman_rm $id")
+}
+
+# podman_rm ID: removes container ID at once (no grace period).
+podman_rm() {
+	"${PODMAN[@]}" rm -f -t 0 "$1" >/dev/null 2>&1
+}
+
+# podman_exec ID COMMAND...: runs COMMAND inside container ID.
+podman_exec() {
+	local id=$1
+	shift
+	"${PODMAN[@]}" exec "$id" "$@"
+}
+
+# podman_pid ID: prints the host PID of container ID's first process.
+podman_pid() {
+	"${PODMAN[@]}" inspect -f '{{.State.Pid}}' "$1"
+}
