@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "nseg/daemon.h"
+#include "nseg/icmp_socks.h"
+#include "nseg/netns.h"
 #include "nseg/learn_agg.h"
 #include "nseg/log.h"
 #include "nseg/proc_cache.h"
@@ -65,6 +67,40 @@ static int attrib_local_proc(struct nsw *w, uint8_t proto,
 		return -1;
 	}
 	return 0;
+}
+
+struct attrib_icmp_args {
+	int family;
+	uint16_t id;
+	uint64_t inodes[16];
+	size_t n;
+};
+
+static int attrib_icmp_cb(void *arg)
+{
+	struct attrib_icmp_args *a = arg;
+
+	/* /proc/self/net shows the tables of the namespace we are in. */
+	a->n = icmp_socks_candidates("/proc/self/net", a->family, a->id,
+				     a->inodes, 16);
+	return 0;
+}
+
+/* The sender of an ICMP echo: the first candidate socket a process of
+ * this namespace holds. */
+static int attrib_icmp_proc(struct nsw *w, const struct nseg_pkt *p,
+			    struct proc_info *pi, enum attrib_reason *reason)
+{
+	struct attrib_icmp_args a = { .family = p->src.family,
+				      .id = p->icmp_id };
+
+	*reason = ATTRIB_ICMP;
+	if (netns_run(w->nsfd, attrib_icmp_cb, &a) == -1)
+		return -1;
+	for (size_t i = 0; i < a.n; i++)
+		if (proc_cache_find_socket(w->d->pc, w->ino, a.inodes[i], pi) == 0)
+			return 0;
+	return -1;
 }
 
 /* Names the peer: a watched namespace (workload and, when its socket is
@@ -137,6 +173,9 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 					  egress ? &p->dst : &p->src,
 					  egress ? p->dport : p->sport, &pi,
 					  &why) == 0;
+	else if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) &&
+		 egress)
+		found = attrib_icmp_proc(w, p, &pi, &why) == 0;
 	else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
 		why = ATTRIB_ICMP;
 

@@ -87,6 +87,9 @@ static int pkt_parse_icmp(struct pkt_cursor *c, struct nseg_pkt *out,
 	}
 	out->icmp_type = h[0];
 	out->icmp_code = h[1];
+	/* Echo messages carry an identifier: a ping socket's local "port". */
+	if (pkt_avail(c) >= 8)
+		out->icmp_id = pkt_be16(h + 4);
 	return 0;
 }
 

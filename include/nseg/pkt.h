@@ -30,6 +30,7 @@ struct nseg_pkt {
 	uint8_t proto;         /* IPPROTO_TCP/UDP/ICMP/ICMPV6 or other */
 	uint16_t sport, dport; /* host order; 0 for non-TCP/UDP */
 	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id; /* bytes 4-5 of the ICMP header when present */
 	uint8_t tcp_flags;
 	uint8_t is_fragment; /* non-first fragment: no L4 header */
 };

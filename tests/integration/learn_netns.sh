@@ -57,7 +57,7 @@ egress $BB wget netns:api httpd tcp 8080
 egress $BB nc netns:api httpd tcp 8080
 egress $SOCAT socat netns:api httpd tcp 8080
 egress $SOCAT socat netns:api forkserver tcp 9000
-egress ? ? netns:db - icmp 8
+egress $BB ping netns:db - icmp 8
 EOF2
 )" "$(edges web)"
 

@@ -1,0 +1,253 @@
+/*
+ * Attribution against the real kernel, in a private network namespace:
+ * exact sock_diag lookups (TCP both ends, listener fallback, UDP's swapped
+ * fields), and the inode -> process cache, including a socket that
+ * changes owner.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nseg/proc_cache.h"
+#include "nseg/sockdiag.h"
+
+static int diag_fd = -1;
+static uint64_t netns_ino;
+
+static void lo_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+	close(fd);
+}
+
+/* Each test runs in check's forked child: a namespace of its own. */
+static void setup(void)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) == -1)
+		return;
+	lo_up();
+	diag_fd = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+	ck_assert_int_ge(diag_fd, 0);
+	ck_assert_int_eq(stat("/proc/self/ns/net", &st), 0);
+	netns_ino = st.st_ino;
+}
+
+static uint64_t ino_of(int fd)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+static void addr4(struct nseg_addr *a, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, s, a->a), 1);
+}
+
+static int bound(int type, uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, type, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+START_TEST(test_tcp_lookup)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct nseg_addr lo, lo2;
+	struct sockdiag_sock s;
+	socklen_t len = sizeof(sa);
+	uint16_t lport, cport;
+	int l, c;
+
+	if (diag_fd == -1)
+		return;
+	l = bound(SOCK_STREAM, &lport);
+	ck_assert_int_eq(listen(l, 8), 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(lport);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&sa, &len), 0);
+	cport = ntohs(sa.sin_port);
+	addr4(&lo, "127.0.0.1");
+	addr4(&lo2, "127.0.0.2");
+
+	/* The client's own socket, by its exact 5-tuple. */
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, cport, &lo,
+					 lport, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(c));
+	/* An inbound SYN from a new peer finds the listener. */
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, lport,
+					 &lo2, 40000, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(l));
+	/* Nothing on that port. */
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, 1, &lo2,
+					 40000, &s), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	close(c);
+	close(l);
+}
+END_TEST
+
+START_TEST(test_udp_lookup)
+{
+	struct nseg_addr lo, remote;
+	struct sockdiag_sock s;
+	uint16_t port;
+	int u;
+
+	if (diag_fd == -1)
+		return;
+	u = bound(SOCK_DGRAM, &port);
+	addr4(&lo, "127.0.0.1");
+	addr4(&remote, "127.0.0.9");
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_UDP, &lo, port,
+					 &remote, 53, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(u));
+	close(u);
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_UDP, &lo, port,
+					 &remote, 53, &s), -1);
+}
+END_TEST
+
+START_TEST(test_unsupported)
+{
+	struct nseg_addr lo;
+	struct sockdiag_sock s;
+
+	if (diag_fd == -1)
+		return;
+	addr4(&lo, "127.0.0.1");
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_ICMP, &lo, 0, &lo, 0,
+					 &s), -1);
+	ck_assert_int_eq(errno, EPROTONOSUPPORT);
+}
+END_TEST
+
+START_TEST(test_proc_cache_self)
+{
+	struct proc_cache *pc = proc_cache_new("/proc");
+	char exe[PATH_MAX];
+	struct proc_info pi;
+	uint16_t port;
+	ssize_t n;
+	int fd;
+
+	if (diag_fd == -1)
+		return;
+	ck_assert_int_eq(proc_cache_rescan(pc), 0);
+	fd = bound(SOCK_STREAM, &port);
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino_of(fd), &pi), 0);
+	ck_assert_int_eq(pi.pid, getpid());
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_str_eq(pi.id.exe, exe);
+	ck_assert_str_eq(pi.id.comm, "test_attributio");
+	/* Second time: from the cache. */
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino_of(fd), &pi), 0);
+	close(fd);
+	/* A socket of another namespace is never matched here. */
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino + 1, 12345, &pi), -1);
+	proc_cache_free(pc);
+}
+END_TEST
+
+/* A socket created by a child, then owned by nobody once it exits. */
+START_TEST(test_proc_cache_child)
+{
+	struct proc_cache *pc = proc_cache_new("/proc");
+	int p[2], q[2], status;
+	struct proc_info pi;
+	uint64_t ino;
+	pid_t pid;
+	char ok;
+
+	if (diag_fd == -1)
+		return;
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pipe(q), 0);
+	proc_cache_rescan(pc);
+	pid = fork();
+	if (pid == 0) {
+		uint16_t port;
+		int fd = bound(SOCK_DGRAM, &port);
+		uint64_t i = ino_of(fd);
+
+		if (write(p[1], &i, sizeof(i)) != sizeof(i))
+			_exit(1);
+		/* Wait until the parent has looked. */
+		if (read(q[0], &ok, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &ino, sizeof(ino)), sizeof(ino));
+	proc_cache_fork(pc, pid);
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino, &pi), 0);
+	ck_assert_int_eq(pi.pid, pid);
+	ck_assert_int_eq(write(q[1], "x", 1), 1);
+	waitpid(pid, &status, 0);
+	proc_cache_exit(pc, pid);
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino, &pi), -1);
+	proc_cache_free(pc);
+}
+END_TEST
+
+static Suite *attribution_suite(void)
+{
+	Suite *s = suite_create("attribution");
+	TCase *tc = tcase_create("kernel");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_tcp_lookup);
+	tcase_add_test(tc, test_udp_lookup);
+	tcase_add_test(tc, test_unsupported);
+	tcase_add_test(tc, test_proc_cache_self);
+	tcase_add_test(tc, test_proc_cache_child);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(attribution_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
