@@ -50,12 +50,14 @@ CLI_SRC   := $(wildcard cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay/%)
 LIBNSEG   := $(BUILD)/libnseg.a
 
 NSEGD     := $(BUILD)/nsegd
@@ -64,7 +66,7 @@ NSEGCTL   := $(BUILD)/nsegctl
 .PHONY: all check check-unit check-integration check-san deps demo bench \
         install uninstall clean format format-check fuzz
 
-all: $(NSEGD) $(NSEGCTL) $(HELPER_BIN) $(BENCH_BIN)
+all: $(NSEGD) $(NSEGCTL) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -92,6 +94,24 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBNSEG)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Fuzz targets linked with a plain main() that replays the seed corpus.
+$(BUILD)/tests/replay/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(LIBNSEG)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer binaries (clang), one per parser: build/fuzz/fuzz_NAME.
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	-fsanitize=fuzzer,address,undefined
+fuzz:
+	@mkdir -p build/fuzz
+	$(Q)for f in $(FUZZ_SRC); do \
+		n=$$(basename $$f .c); \
+		echo "  FUZZ    build/fuzz/$$n"; \
+		clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+	@echo "run e.g.: build/fuzz/fuzz_pkt -max_total_time=60 tests/fuzz/corpus/pkt"
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBNSEG)
 	@mkdir -p $(dir $@)

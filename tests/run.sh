@@ -32,7 +32,7 @@ run_one() { # name command...
 }
 
 logdir=$(mktemp -d /tmp/nseg-test-logs.XXXXXX)
-mkdir -p "$logdir/unit" "$logdir/integration"
+mkdir -p "$logdir/unit" "$logdir/integration" "$logdir/fuzz-replay"
 echo "== nseg tests ($build); logs in $logdir"
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
@@ -40,6 +40,14 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		[ -x "$t" ] || continue
 		run_one "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=60 "$t"
 		grep -h '^[0-9]*%: Checks' "$logdir/unit/$(basename "$t").log" 2>/dev/null | sed 's/^/      /'
+	done
+fi
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	# Seed corpora through the fuzz targets' parsers (no libFuzzer needed).
+	for t in "$build"/tests/replay/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		run_one "fuzz-replay/$name" "$t" tests/fuzz/corpus/"${name#fuzz_}"/*
 	done
 fi
 if [ "$what" = all ] || [ "$what" = integration ]; then
