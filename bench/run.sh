@@ -5,12 +5,14 @@
 # See bench/README.md. A benchmark measures: it exits 0 whether or not the
 # targets are met, non-zero only when it could not measure.
 #
-# Knobs (environment): BENCH_ROUNDS (3), BENCH_CONN_S (5), BENCH_BULK_S (5),
+# Knobs (environment): BENCH_ROUNDS (5), BENCH_CONN_S (5), BENCH_BULK_S (5),
 # BENCH_CLIENTS (8), BENCH_QUEUE (4200).
+# Functions called through the trap and through wait_for look unreachable.
+# shellcheck disable=SC2317
 set -u
 
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 1
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 CONN_S=${BENCH_CONN_S:-5}
 BULK_S=${BENCH_BULK_S:-5}
 CLIENTS=${BENCH_CLIENTS:-8}
@@ -151,63 +153,81 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
-# measure CONFIG ROUND: one configuration's connection and bulk numbers,
-# appended to $TMP/results as "config conns rate p50 p99 errors gbit
-# cpu_us_per_conn cpu_pct rss_before rss_after queued".
-measure() {
-	local cfg=$1 conn bulk pid= c0 c1 r0 r1 cpu=- pct=- queued=-
-	case $cfg in
+# start_config CONFIG: installs what CONFIG needs and starts its queue
+# reader; sets CFG_PID ("" for none).
+start_config() {
+	CFG_PID=
+	case $1 in
 	floor)
 		tables add || die "installing the queue table failed"
 		start floor "$BUILD/bench/nfq_floor" "$QUEUE" "$CLI" "$SRV"
-		pid=$LAST_PID
-		wait_for 5 queue_bound "$CLI" && wait_for 5 queue_bound "$SRV" ||
+		CFG_PID=$LAST_PID
+		if ! wait_for 5 queue_bound "$CLI" ||
+			! wait_for 5 queue_bound "$SRV"; then
 			die "nfq_floor did not bind: $(cat "$TMP/floor.log")"
+		fi
 		;;
 	learn)
 		start nsegd "$BUILD/nsegd" --db "$TMP/nseg.db" \
 			--socket "$TMP/nsegd.sock" --queue "$QUEUE" \
 			--netns "$PFX-*"
-		pid=$LAST_PID
-		wait_for 10 queue_bound "$CLI" && wait_for 10 queue_bound "$SRV" ||
+		CFG_PID=$LAST_PID
+		if ! wait_for 10 queue_bound "$CLI" ||
+			! wait_for 10 queue_bound "$SRV"; then
 			die "nsegd did not start: $(cat "$TMP/nsegd.log")"
-		r0=$(rss_kb "$pid")
-		c0=$(cpu_ticks "$pid")
+		fi
 		;;
 	esac
+}
+
+# Packets the configuration's reader verdicted so far (after the connection
+# run for nsegd, which is still up; from the floor's exit report).
+queued_count() {
+	case $1 in
+	floor) sed -n 's/.*: \([0-9]*\) packets.*/\1/p' "$TMP/floor.log" ;;
+	learn) "$BUILD/nsegctl" --socket "$TMP/nsegd.sock" status --json \
+		2>/dev/null | sed -n 's/.*"packets": \([0-9]*\).*/\1/p' ;;
+	esac | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# measure CONFIG ROUND: one configuration's connection and bulk numbers,
+# appended to $TMP/results as "config conns rate p50 p99 errors gbit
+# cpu_us_per_conn cpu_pct rss_before rss_after queued". CPU is the queue
+# reader's user+system time during the connection run only.
+measure() {
+	local cfg=$1 conn bulk c0='' c1 r0=- r1=- cpu=- pct=- queued=-
+	start_config "$cfg"
+	if [ -n "$CFG_PID" ]; then
+		r0=$(rss_kb "$CFG_PID")
+		c0=$(cpu_ticks "$CFG_PID")
+	fi
 	conn=$(run_conn "$CONN_S")
 	[ -n "$conn" ] || die "connbench failed ($cfg)"
-	if [ "$cfg" = learn ]; then
-		c1=$(cpu_ticks "$pid")
-		queued=$("$BUILD/nsegctl" --socket "$TMP/nsegd.sock" status \
-			--json 2>/dev/null | sed -n 's/.*"packets": \([0-9]*\).*/\1/p' |
-			awk '{ s += $1 } END { print s + 0 }')
-	fi
-	bulk=$(run_bulk)
-	if [ "$cfg" = learn ]; then
-		r1=$(rss_kb "$pid")
+	if [ -n "$CFG_PID" ]; then
+		c1=$(cpu_ticks "$CFG_PID")
 		read -r cpu pct < <(awk -v t=$((c1 - c0)) -v hz="$HZ" \
 			-v n="${conn%% *}" -v d="$CONN_S" 'BEGIN {
 			printf "%.1f %.1f\n", t / hz * 1e6 / n, t / hz / d * 100 }')
 	fi
-	[ -n "$pid" ] && stop "$pid"
-	if [ "$cfg" = floor ]; then
-		queued=$(sed -n 's/.*: \([0-9]*\) packets.*/\1/p' \
-			"$TMP/floor.log" | awk '{ s += $1 } END { print s + 0 }')
+	[ "$cfg" = learn ] && queued=$(queued_count learn)
+	bulk=$(run_bulk)
+	if [ -n "$CFG_PID" ]; then
+		r1=$(rss_kb "$CFG_PID")
+		stop "$CFG_PID"
 	fi
+	[ "$cfg" = floor ] && queued=$(queued_count floor)
 	[ "$cfg" != none ] && tables del
-	echo "$cfg $conn $bulk $cpu $pct ${r0:--} ${r1:--} $queued" >>"$TMP/results"
-	report_round "$2" $cfg $conn $bulk $cpu $pct "${r0:--}" "${r1:--}" \
-		"$queued"
+	echo "$cfg $conn $bulk $cpu $pct $r0 $r1 $queued" >>"$TMP/results"
+	# shellcheck disable=SC2086 # $conn is four fields
+	report_round "$2" "$cfg" $conn "$bulk" "$cpu" "$pct" "$r0" "$r1" "$queued"
 }
 
 report_round() {
 	printf 'round %s  %-5s  %6.0f conn/s  p50 %5s µs  p99 %5s µs  errors %s  bulk %6s Gbit/s' \
 		"$1/$ROUNDS" "$2" "$4" "$5" "$6" "$7" "$8"
-	[ "$2" != none ] && printf '  queued %s' "${13}"
-	[ "$2" = learn ] &&
-		printf '  nsegd %s µs CPU/conn (%s%% of a CPU), RSS %s→%s kB' \
-			"$9" "${10}" "${11}" "${12}"
+	[ "$2" != none ] &&
+		printf '  queued %s  reader %s µs CPU/conn (%s%% of a CPU), RSS %s→%s kB' \
+			"${13}" "$9" "${10}" "${11}" "${12}"
 	printf '\n'
 }
 
@@ -233,15 +253,17 @@ summary() {
 	echo
 	echo "medians of $ROUNDS rounds, $CLIENTS clients, ${CONN_S} s connection runs, ${BULK_S} s bulk runs"
 	echo
-	printf '| config | new conn/s | p50 µs | p99 µs | bulk Gbit/s | rate vs none | rate vs floor | bulk vs none |\n'
-	printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+	printf '| config | new conn/s | p50 µs | p99 µs | bulk Gbit/s | reader CPU µs/conn | rate vs none | rate vs floor | bulk vs none |\n'
+	printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 	for c in "${CONFIGS[@]}"; do
 		awk -v c="$c" -v r="${rate[$c]}" -v a="${p50[$c]}" -v b="${p99[$c]}" \
-			-v g="${bulk[$c]}" -v rn="${rate[none]}" -v rf="${rate[floor]}" \
+			-v g="${bulk[$c]}" -v u="$(median "$c" 7)" \
+			-v rn="${rate[none]}" -v rf="${rate[floor]}" \
 			-v gn="${bulk[none]}" 'function ratio(x, y) {
 				return (y + 0 > 0 && x != "nan") ? sprintf("%.2f", x / y) : "n/a" }
-			BEGIN { printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n",
-				c, r, a, b, g, ratio(r, rn), ratio(r, rf), ratio(g, gn) }'
+			BEGIN { printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s |\n",
+				c, r, a, b, g, (u == "nan" ? "-" : u), ratio(r, rn),
+				ratio(r, rf), ratio(g, gn) }'
 	done
 	echo
 	printf 'nsegd (learn), medians: %s µs CPU per new connection, %s%% of one CPU during the connection runs, VmRSS %s kB before → %s kB after a round\n' \
@@ -250,11 +272,13 @@ summary() {
 	echo
 	awk -v rl="${rate[learn]}" -v rf="${rate[floor]}" -v rn="${rate[none]}" \
 		-v pl="${p99[learn]}" -v pf="${p99[floor]}" \
-		-v gl="${bulk[learn]}" -v gn="${bulk[none]}" 'BEGIN {
+		-v gl="${bulk[learn]}" -v gn="${bulk[none]}" -v gf="${bulk[floor]}" 'BEGIN {
 		printf "learn/floor conn rate %.2f, learn/none conn rate %.2f, floor/none conn rate %.2f\n",
 			rl / rf, rl / rn, rf / rn
 		printf "learn p99 - floor p99 = %+.0f µs\n", pl - pf
-		printf "learn/none bulk %s\n", (gn > 0 ? sprintf("%.3f", gl / gn) : "n/a")
+		printf "learn/none bulk %s, learn/floor bulk %s\n",
+			(gn > 0 ? sprintf("%.3f", gl / gn) : "n/a"),
+			(gf > 0 ? sprintf("%.3f", gl / gf) : "n/a")
 		print ""
 		print "targets (from the issue):"
 		printf "  learn conn rate >= 85%% of floor:    %.2f   %s\n", rl / rf,

@@ -90,6 +90,7 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 struct ctl_wl_ctx {
 	struct daemon *d;
 	struct ctl_conn *c;
+	json_t *seen; /* names already sent */
 };
 
 static json_t *ctl_workload_live(struct daemon *d, const char *name,
@@ -128,23 +129,60 @@ static int ctl_workload_cb(const struct store_workload *sw, void *arg)
 	for (size_t i = 0; i < sw->n_versions; i++)
 		json_array_append_new(versions, json_string(sw->versions[i]));
 	containers = ctl_workload_live(x->d, sw->name, &netns);
+	json_object_set_new(x->seen, sw->name, json_true());
 	rec = json_pack("{s:s, s:o, s:o, s:o, s:s, s:I}", "name", sw->name,
 			"versions", versions, "containers", containers, "netns",
 			netns, "mode", sw->mode, "edges", (json_int_t)sw->n_edges);
 	return rec ? ctl_reply_record(x->c, rec) : -1;
 }
 
+/* A workload running now that has learned nothing yet is listed too. */
+static int ctl_workload_unseen(struct ctl_wl_ctx *x, const char *name,
+			       const char *version)
+{
+	json_t *containers, *netns, *rec;
+
+	if (json_object_get(x->seen, name))
+		return 0;
+	json_object_set_new(x->seen, name, json_true());
+	containers = ctl_workload_live(x->d, name, &netns);
+	rec = json_pack("{s:s, s:[s], s:o, s:o, s:s, s:i}", "name", name,
+			"versions", version, "containers", containers, "netns",
+			netns, "mode", "learn", "edges", 0);
+	return rec ? ctl_reply_record(x->c, rec) : -1;
+}
+
+static int ctl_workloads_live(struct ctl_wl_ctx *x)
+{
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+
+	for (struct container *ct = x->d->containers; ct; ct = ct->next)
+		if (ctl_workload_unseen(x, ct->meta.workload,
+					ct->meta.version) == -1)
+			return -1;
+	for (struct nsw *w = x->d->nsws; w; w = w->next) {
+		attrib_nsw_identity(x->d, w, wl, sizeof(wl), ver, sizeof(ver));
+		if (ctl_workload_unseen(x, wl, ver) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static void ctl_workloads(struct ctl_conn *c, const json_t *args, void *arg)
 {
-	struct ctl_wl_ctx x = { arg, c };
+	struct ctl_wl_ctx x = { arg, c, json_object() };
 
 	daemon_flush(x.d);
-	if (store_workloads_foreach(x.d->store, ctl_workload_cb, &x) == -1) {
+	if (!x.seen ||
+	    store_workloads_foreach(x.d->store, ctl_workload_cb, &x) == -1) {
 		ctl_reply_error(c, NSEG_CTL_E_INTERNAL,
 				"database error (see nsegd's log)");
-		return;
+		goto out;
 	}
-	ctl_reply_end(c);
+	if (ctl_workloads_live(&x) == 0)
+		ctl_reply_end(c);
+out:
+	json_decref(x.seen);
 }
 
 static int ctl_edge_cb(const struct store_edge *e, void *arg)

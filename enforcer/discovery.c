@@ -114,7 +114,6 @@ static void disc_note_cb(pid_t pid, void *arg)
 static struct nsw *disc_watch(struct daemon *d, int nsfd, const char *name)
 {
 	struct nsw *w = nsw_by_ino(d, netns_inode(nsfd));
-	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
 
 	if (w) {
 		/* Already watched through a process: adopt the name. */
@@ -126,11 +125,10 @@ static struct nsw *disc_watch(struct daemon *d, int nsfd, const char *name)
 	w = nsw_new(d, nsfd, name);
 	if (!w)
 		return NULL;
+	/* A namespace without a container gets its stand-in workload
+	 * (netns:NAME) only once traffic is learned for it: a namespace
+	 * that a container joins a moment later leaves no stray row. */
 	proc_cache_foreach_in_netns(d->pc, w->ino, disc_note_cb, w);
-	if (!w->cid[0]) {
-		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
-		store_workload_touch(d->store, wl, ver, daemon_now());
-	}
 	return w;
 }
 
@@ -275,19 +273,63 @@ static void disc_pid_seen(struct daemon *d, pid_t pid)
 	disc_watch(d, fd, NULL);
 }
 
+struct disc_cid_scan {
+	struct daemon *d;
+	const char *cid;
+	int alive;
+};
+
+static void disc_cid_cb(pid_t pid, void *arg)
+{
+	struct disc_cid_scan *x = arg;
+
+	if (strcmp(proc_cache_container_of(x->d->pc, pid), x->cid) == 0)
+		x->alive = 1;
+}
+
+/* A container whose last process exited is gone, even when its namespace
+ * stays (a pod's, or a named one). */
+static void disc_container_exited(struct daemon *d, struct nsw *w,
+				  const char *cid)
+{
+	struct disc_cid_scan x = { d, cid, 0 };
+
+	proc_cache_foreach_in_netns(d->pc, w->ino, disc_cid_cb, &x);
+	if (x.alive)
+		return;
+	for (struct container **pp = &d->containers; *pp; pp = &(*pp)->next) {
+		struct container *c = *pp;
+		if (strcmp(c->meta.id, cid) != 0)
+			continue;
+		log_info("container %.12s (%s) exited", cid, c->meta.workload);
+		*pp = c->next;
+		free(c);
+		break;
+	}
+	if (strcmp(w->cid, cid) == 0)
+		w->cid[0] = '\0';
+}
+
 static void disc_on_exit(pid_t pid, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t ino = proc_cache_netns_of(d->pc, pid);
-	struct nsw *w;
+	struct nsw *w = ino ? nsw_by_ino(d, ino) : NULL;
+	char cid[65] = "";
 
+	if (w)
+		snprintf(cid, sizeof(cid), "%s",
+			 proc_cache_cached_container(d->pc, pid));
 	proc_cache_exit(d->pc, pid);
-	w = ino ? nsw_by_ino(d, ino) : NULL;
-	/* An unnamed namespace lives as long as its processes. */
-	if (!w || w->name[0])
+	if (!w)
 		return;
-	if (proc_cache_count_in_netns(d->pc, ino) == 0)
+	/* An unnamed namespace lives as long as its processes. */
+	if (!w->name[0] && proc_cache_count_in_netns(d->pc, ino) == 0) {
 		disc_unwatch(d, w);
+		return;
+	}
+	if (cid[0])
+		disc_container_exited(d, w, cid);
 }
 
 static void disc_on_fork(pid_t pid, void *arg)

@@ -495,6 +495,13 @@ const char *proc_cache_container_of(struct proc_cache *c, pid_t pid)
 	return p->cid;
 }
 
+const char *proc_cache_cached_container(struct proc_cache *c, pid_t pid)
+{
+	struct pc_proc *p = pc_find(c, pid);
+
+	return p && p->have_cid ? p->cid : "";
+}
+
 void proc_cache_get_stats(const struct proc_cache *c,
 			  struct proc_cache_stats *out)
 {

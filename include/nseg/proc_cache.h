@@ -60,6 +60,10 @@ uint64_t proc_cache_netns_of(struct proc_cache *c, pid_t pid);
 /* Container id of pid ("" if none); reads and caches it. */
 const char *proc_cache_container_of(struct proc_cache *c, pid_t pid);
 
+/* Container id of pid if already read, "" otherwise (for exiting
+ * processes, whose /proc entry may be gone). */
+const char *proc_cache_cached_container(struct proc_cache *c, pid_t pid);
+
 void proc_cache_get_stats(const struct proc_cache *c,
 			  struct proc_cache_stats *out);
 

@@ -81,7 +81,7 @@ edges() {
 
 t_eq "web's edges" "$(sort <<EOF
 nseg-t-web 1.0 egress /bin/busybox wget nseg-t-api httpd tcp 8080
-nseg-t-web 1.0 egress ? ? nseg-t-db - icmp 8
+nseg-t-web 1.0 egress /bin/busybox ping nseg-t-db - icmp 8
 EOF
 )" "$(edges nseg-t-web)"
 

@@ -43,6 +43,7 @@ t_init() {
 	trap 'exit 1' INT TERM
 }
 
+t_quiet() { "$@" >/dev/null 2>&1; }
 t_skip() { echo "$*"; exit 77; }
 t_log() { echo "# $*"; }
 
@@ -180,25 +181,29 @@ t_need() { # t_need CMD...: skip unless each command exists
 
 # --- podman: real containers from a busybox-static root --------------------
 #
-# Images are imported from a tarball of /bin/busybox plus one symlink per
-# applet (no registry is needed). Containers join one of this test's named
-# namespaces (--network ns:), so a daemon scoped with --netns still sees
-# them. runc and cgroupfs because crun refuses hybrid cgroups; explicit
-# rlimits because podman's defaults exceed some sandboxes' hard limits.
+# Images are imported from a tarball of /bin/busybox plus symlinks for the
+# applets tests use (no registry is needed). Containers join one of this
+# test's named namespaces (--network ns:), so a daemon scoped with --netns
+# still sees them. runc and cgroupfs because crun refuses hybrid cgroups;
+# explicit rlimits because podman's defaults exceed some sandboxes' hard limits.
 PODMAN=(podman --runtime "${NSEG_PODMAN_RUNTIME:-runc}"
 	--cgroup-manager cgroupfs)
 PODMAN_RLIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
-# podman_rootfs: writes $T_TMP/rootfs.tar once per run: /bin/busybox, a
-# symlink per applet, and /var/www/index.html holding "hello".
+# The applets in podman_rootfs, as /bin/NAME -> busybox (a fixed list: a
+# symlink per applet costs a fork each, ~300 of them a second).
+PODMAN_APPLETS="sh true cat echo ls ps sleep mkdir kill wget nc httpd ping nslookup ip"
+
+# podman_rootfs: writes $T_TMP/rootfs.tar once per run: /bin/busybox, the
+# applets, and /var/www/index.html holding "hello".
 podman_rootfs() {
 	local root=$T_TMP/rootfs bb a
 	[ -s "$T_TMP/rootfs.tar" ] && return 0
 	bb=$(readlink -f "$(command -v busybox)") || return 1
 	mkdir -p "$root/bin" "$root/tmp" "$root/var/www" "$root/etc" || return 1
 	cp "$bb" "$root/bin/busybox" || return 1
-	for a in $("$root/bin/busybox" --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+	for a in $PODMAN_APPLETS; do
+		ln -s busybox "$root/bin/$a" || return 1
 	done
 	echo hello >"$root/var/www/index.html"
 	tar -C "$root" -cf "$T_TMP/rootfs.tar" . && rm -rf "$root"
@@ -210,10 +215,11 @@ podman_rootfs() {
 podman_image() {
 	"${PODMAN[@]}" image exists "$1" && return 0
 	podman_rootfs || return 1
-	"${PODMAN[@]}" import -q --change 'CMD ["/bin/sh"]' \
-		"$T_TMP/rootfs.tar" "$1" >/dev/null || return 1
+	# Registered first: a signal may come while podman runs.
 	[ "${NSEG_KEEP_IMAGES:-0}" = 1 ] ||
 		T_CLEANUP+=("${PODMAN[*]} rmi $(printf %q "$1")")
+	"${PODMAN[@]}" import -q --change 'CMD ["/bin/sh"]' \
+		"$T_TMP/rootfs.tar" "$1" >/dev/null
 }
 
 # podman_usable IMAGE: true if a container of IMAGE runs here; otherwise
@@ -228,8 +234,9 @@ podman_usable() {
 
 # podman_run [PODMAN-OPTION...] NETNS IMAGE [COMMAND...]: starts a detached
 # container named $T_PFX-NETNS-N in netns $T_PFX-NETNS. Options must be one
-# word each (--cap-add=NET_RAW). The container's id goes to PODMAN_LAST_ID
-# and its removal to the teardown list.
+# word each (--cap-add=NET_RAW). The container's id goes to PODMAN_LAST_ID.
+# Its removal goes to the teardown list by that unique name, before podman
+# runs: a signal may come before podman prints the id.
 PODMAN_N=0
 podman_run() {
 	local opts=() ns id
@@ -240,13 +247,13 @@ podman_run() {
 	ns=$T_PFX-$1
 	shift
 	PODMAN_N=$((PODMAN_N + 1))
+	T_CLEANUP+=("podman_rm $ns-$PODMAN_N")
 	id=$("${PODMAN[@]}" run -d --name "$ns-$PODMAN_N" --network "ns:/run/netns/$ns" \
 		"${PODMAN_RLIMITS[@]}" "${opts[@]+"${opts[@]}"}" "$@") || return 1
 	PODMAN_LAST_ID=$id
-	T_CLEANUP+=("podman_rm $id")
 }
 
-# podman_rm ID: removes container ID at once (no grace period).
+# podman_rm ID|NAME: removes the container at once (no grace period).
 podman_rm() {
 	"${PODMAN[@]}" rm -f -t 0 "$1" >/dev/null 2>&1
 }
@@ -256,9 +263,4 @@ podman_exec() {
 	local id=$1
 	shift
 	"${PODMAN[@]}" exec "$id" "$@"
-}
-
-# podman_pid ID: prints the host PID of container ID's first process.
-podman_pid() {
-	"${PODMAN[@]}" inspect -f '{{.State.Pid}}' "$1"
 }
