@@ -257,8 +257,8 @@ note "external:10.77.0.254/32 is an address no workload on this host holds."
 note "'[kernel]' means the kernel itself answered (ping's echo reply); '?' would"
 note "be a process nsegd could not name."
 note "Only the first packet of each new connection went through nsegd; the rest"
-note "stayed in the kernel. All rows are 'learned': the next step is to approve"
-note "them, and in enforce mode anything else is dropped."
+note "stayed in the kernel. All rows are 'learned'. Approving a baseline and"
+note "enforcing it (dropping anything else) are not in this version yet."
 
 say "cleaning up (containers, namespaces, daemon, images it made)"
 cleanup
