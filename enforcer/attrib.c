@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "nseg/daemon.h"
+#include "nseg/evloop.h"
+#include "nseg/flow_memo.h"
 #include "nseg/icmp_socks.h"
 #include "nseg/netns.h"
 #include "nseg/learn_agg.h"
@@ -21,6 +23,8 @@
 
 /* Version of a workload that has no image (a bare namespace). */
 #define ATTRIB_NO_VERSION "-"
+/* How long an egress attribution serves the matching ingress packet. */
+#define ATTRIB_MEMO_TTL_MS 5000
 
 static void attrib_set_proc(struct nseg_proc_id *p, const char *exe,
 			    const char *comm)
@@ -103,20 +107,38 @@ static int attrib_icmp_proc(struct nsw *w, const struct nseg_pkt *p,
 	return -1;
 }
 
+/* The process on the peer's end, in watched namespace pw. For ingress the
+ * peer is the client, whose namespace attributed this very packet on its
+ * way out a moment ago (the flow memo); otherwise ask sock_diag there. */
+static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
+			    int egress, struct proc_info *pi)
+{
+	struct daemon *d = pw->d;
+	enum attrib_reason why;
+	pid_t pid;
+
+	if (!egress) {
+		pid = flow_memo_get(d->memo, p, evloop_now_ms(d->loop),
+				    ATTRIB_MEMO_TTL_MS);
+		if (pid && proc_cache_info(d->pc, pid, pi) == 0)
+			return 0;
+	}
+	return attrib_local_proc(pw, p->proto, egress ? &p->dst : &p->src,
+				 egress ? p->dport : p->sport,
+				 egress ? &p->src : &p->dst,
+				 egress ? p->sport : p->dport, pi, &why);
+}
+
 /* Names the peer: a watched namespace (workload and, when its socket is
  * found, process), the host, or an external network. */
 static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
 			struct nseg_edge_key *k)
 {
 	struct daemon *d = w->d;
-	const struct nseg_addr *local = egress ? &p->src : &p->dst;
 	const struct nseg_addr *remote = egress ? &p->dst : &p->src;
-	uint16_t lport = egress ? p->sport : p->dport;
-	uint16_t rport = egress ? p->dport : p->sport;
 	char version[NSEG_VERSION_MAX], cidr[PKT_CIDR_STRLEN];
 	struct nsw *pw;
 	struct proc_info pi;
-	enum attrib_reason why;
 
 	if (pkt_addr_is_loopback(remote) || nsw_has_addr(w, remote))
 		pw = w;
@@ -126,8 +148,7 @@ static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
 		attrib_nsw_identity(d, pw, k->peer, sizeof(k->peer), version,
 				    sizeof(version));
 		if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
-		    attrib_local_proc(pw, p->proto, remote, rport, local, lport,
-				      &pi, &why) == 0) {
+		    attrib_peer_proc(pw, p, egress, &pi) == 0) {
 			struct container *c =
 				pi.container_id[0]
 					? discovery_container(d, pi.container_id)
@@ -193,6 +214,8 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 		return;
 	}
 	k->proc = pi.id;
+	if (egress)
+		flow_memo_put(d->memo, p, pi.pid, evloop_now_ms(d->loop));
 	if (pi.container_id[0]) {
 		c = discovery_container(d, pi.container_id);
 		if (!c)

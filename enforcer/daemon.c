@@ -19,6 +19,7 @@
 #include "nseg/daemon.h"
 #include "nseg/daemon_run.h"
 #include "nseg/evloop.h"
+#include "nseg/flow_memo.h"
 #include "nseg/learn_agg.h"
 #include "nseg/log.h"
 #include "nseg/netns.h"
@@ -153,7 +154,8 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	d->agg = learn_agg_new(DAEMON_MAX_PENDING);
 	d->pc = proc_cache_new("/proc");
 	d->rcache = runtime_cache_new();
-	if (!d->loop || !d->agg || !d->pc || !d->rcache) {
+	d->memo = flow_memo_new();
+	if (!d->loop || !d->agg || !d->pc || !d->rcache || !d->memo) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -216,6 +218,7 @@ void daemon_shutdown(struct daemon *d)
 	learn_agg_free(d->agg);
 	proc_cache_free(d->pc);
 	runtime_cache_free(d->rcache);
+	flow_memo_free(d->memo);
 	evloop_free(d->loop);
 	netns_shutdown();
 	config_free(&d->cfg);

@@ -351,8 +351,12 @@ static void disc_scan_all(void *arg);
 
 static void disc_on_lost(void *arg)
 {
+	struct daemon *d = arg;
+
 	log_warnx("process events lost: rescanning /proc");
-	disc_scan_all(arg);
+	/* Missed exits and execs: nothing cached can be trusted. */
+	proc_cache_invalidate(d->pc);
+	disc_scan_all(d);
 }
 
 static const struct proc_events_ops disc_proc_ops = {
@@ -397,6 +401,7 @@ int discovery_start(struct daemon *d)
 	if (!d->pe)
 		log_warnx("no proc connector: new containers are found only "
 			  "when their traffic is");
+	proc_cache_set_events_live(d->pc, d->pe != NULL);
 	proc_cache_rescan(d->pc);
 	if (d->cfg.host) {
 		int fd = netns_open_pid(getpid());

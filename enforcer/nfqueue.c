@@ -134,7 +134,8 @@ int nfqueue_fd(const struct nfqueue *q)
 
 static void nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict)
 {
-	char buf[NSEG_NL_BUFSZ];
+	/* header + verdict attribute: a few dozen bytes */
+	char buf[256];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
 
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);

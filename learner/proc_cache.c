@@ -24,6 +24,8 @@ struct pc_proc {
 	uint64_t netns;
 	uint64_t mru;
 	uint64_t scan_gen; /* lookup that last read its fds */
+	int have_id;       /* id holds exe and comm as of the last exec */
+	struct nseg_proc_id id;
 	int have_cid;
 	char cid[65];
 	struct pc_proc *next;
@@ -43,6 +45,7 @@ struct proc_cache {
 	size_t nprocs, nsocks;
 	uint64_t tick;
 	uint64_t last_rescan_ms;
+	int events_live; /* exec/exit events arrive: cached facts stay true */
 	struct proc_cache_stats st;
 };
 
@@ -62,6 +65,11 @@ static size_t pc_proc_bucket(pid_t pid)
 static size_t pc_sock_bucket(uint64_t ino)
 {
 	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 40) % PC_SOCK_BUCKETS;
+}
+
+void proc_cache_set_events_live(struct proc_cache *c, int live)
+{
+	c->events_live = live;
 }
 
 struct proc_cache *proc_cache_new(const char *proc_root)
@@ -84,6 +92,17 @@ static void pc_clear_socks(struct proc_cache *c)
 		}
 	}
 	c->nsocks = 0;
+}
+
+void proc_cache_invalidate(struct proc_cache *c)
+{
+	pc_clear_socks(c);
+	for (size_t i = 0; i < PC_PROC_BUCKETS; i++) {
+		for (struct pc_proc *p = c->procs[i]; p; p = p->next) {
+			p->have_id = 0;
+			p->have_cid = 0;
+		}
+	}
 }
 
 void proc_cache_free(struct proc_cache *c)
@@ -142,6 +161,7 @@ static struct pc_proc *pc_update(struct proc_cache *c, pid_t pid)
 	}
 	p->netns = ns;
 	p->have_cid = 0;
+	p->have_id = 0;
 	return p;
 }
 
@@ -330,32 +350,42 @@ static void pc_read_line(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static int pc_fill_info(struct proc_cache *c, struct pc_proc *p,
-			struct proc_info *out)
+static void pc_read_id(struct proc_cache *c, pid_t pid,
+		       struct nseg_proc_id *id)
 {
 	static const char deleted[] = " (deleted)";
 	char path[320];
 	ssize_t n;
 	size_t len;
 
-	memset(out, 0, sizeof(*out));
-	out->pid = p->pid;
-	snprintf(path, sizeof(path), "%s/%d/exe", c->root, (int)p->pid);
-	n = readlink(path, out->id.exe, sizeof(out->id.exe) - 1);
+	snprintf(path, sizeof(path), "%s/%d/exe", c->root, (int)pid);
+	n = readlink(path, id->exe, sizeof(id->exe) - 1);
 	if (n <= 0) {
 		/* Kernel threads and zombies have no exe. */
-		snprintf(out->id.exe, sizeof(out->id.exe), "%s",
-			 NSEG_PROC_UNKNOWN);
+		snprintf(id->exe, sizeof(id->exe), "%s", NSEG_PROC_UNKNOWN);
 	} else {
-		out->id.exe[n] = '\0';
+		id->exe[n] = '\0';
 		len = (size_t)n;
 		if (len > sizeof(deleted) - 1 &&
-		    strcmp(out->id.exe + len - (sizeof(deleted) - 1),
-			   deleted) == 0)
-			out->id.exe[len - (sizeof(deleted) - 1)] = '\0';
+		    strcmp(id->exe + len - (sizeof(deleted) - 1), deleted) == 0)
+			id->exe[len - (sizeof(deleted) - 1)] = '\0';
 	}
-	snprintf(path, sizeof(path), "%s/%d/comm", c->root, (int)p->pid);
-	pc_read_line(path, out->id.comm, sizeof(out->id.comm));
+	snprintf(path, sizeof(path), "%s/%d/comm", c->root, (int)pid);
+	pc_read_line(path, id->comm, sizeof(id->comm));
+}
+
+/* exe and comm change only at exec (prctl(PR_SET_NAME) aside), so while
+ * exec events arrive they are read once per process, not per packet. */
+static int pc_fill_info(struct proc_cache *c, struct pc_proc *p,
+			struct proc_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->pid = p->pid;
+	if (!p->have_id || !c->events_live) {
+		pc_read_id(c, p->pid, &p->id);
+		p->have_id = 1;
+	}
+	out->id = p->id;
 	snprintf(out->container_id, sizeof(out->container_id), "%s",
 		 proc_cache_container_of(c, p->pid));
 	return 0;
@@ -372,8 +402,11 @@ static struct pc_proc *pc_lookup_cached(struct proc_cache *c,
 		if (s->ino != ino)
 			continue;
 		p = pc_find(c, s->pid);
+		/* The socket exists (sock_diag just returned it) and its
+		 * holder has not exited (we would have seen the event): the
+		 * fd need not be read again. Without events, check it. */
 		if (p && p->netns == netns_ino &&
-		    pc_fd_socket(c, s->pid, s->fd) == ino)
+		    (c->events_live || pc_fd_socket(c, s->pid, s->fd) == ino))
 			return p;
 		pc_sock_del(c, ino);
 		return NULL;
@@ -448,6 +481,17 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 		return -1;
 	}
 	p->mru = ++c->tick;
+	return pc_fill_info(c, p, out);
+}
+
+int proc_cache_info(struct proc_cache *c, pid_t pid, struct proc_info *out)
+{
+	struct pc_proc *p = pc_find(c, pid);
+
+	if (!p) {
+		errno = ENOENT;
+		return -1;
+	}
 	return pc_fill_info(c, p, out);
 }
 

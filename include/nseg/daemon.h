@@ -23,6 +23,7 @@ struct ctl_server;
 struct nfqueue;
 struct addr_watch;
 struct mnl_socket;
+struct flow_memo;
 
 #define NSW_MAX_ADDRS 64
 
@@ -66,6 +67,7 @@ struct daemon {
 	struct store *store;
 	struct learn_agg *agg;
 	struct proc_cache *pc;
+	struct flow_memo *memo;
 	struct proc_events *pe;
 	struct runtime_paths rpaths;
 	struct runtime_cache *rcache;

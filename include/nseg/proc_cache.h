@@ -35,6 +35,15 @@ struct proc_cache_stats {
 struct proc_cache *proc_cache_new(const char *proc_root);
 void proc_cache_free(struct proc_cache *c);
 
+/* Declares that fork/exec/exit events reach the cache (the proc connector
+ * works). Only then are a process's exe/comm and a socket's holder kept
+ * between lookups; otherwise they are re-read each time. */
+void proc_cache_set_events_live(struct proc_cache *c, int live);
+
+/* Forgets every cached socket holder and process identity (after lost
+ * events); the process list itself stays. */
+void proc_cache_invalidate(struct proc_cache *c);
+
 /* Reads every process of /proc once (start-up, and after events were
  * lost). */
 int proc_cache_rescan(struct proc_cache *c);
@@ -48,6 +57,10 @@ void proc_cache_exit(struct proc_cache *c, pid_t pid);
  * and fills *out, or -1 with errno ENOENT. */
 int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 			   uint64_t sock_ino, struct proc_info *out);
+
+/* Identity of a known process (from the cache while events flow).
+ * Returns 0, or -1 with errno ENOENT for a pid the cache does not know. */
+int proc_cache_info(struct proc_cache *c, pid_t pid, struct proc_info *out);
 
 /* Calls fn for each known process of netns_ino (0: of every netns). fn
  * must not add or remove processes. */

@@ -12,6 +12,7 @@ BB=$(readlink -f "$(command -v busybox)")
 SOCAT=$(readlink -f "$(command -v socat)")
 BASH=$(readlink -f "$(command -v bash)")
 FS=$T_BUILD/tests/helpers/forkserver
+UE=$T_BUILD/tests/helpers/udpecho
 
 t_switch
 t_netns web && t_attach web 1
@@ -26,7 +27,8 @@ t_start_nsegd || exit 1
 
 # Servers.
 t_bg db socat TCP6-LISTEN:5432,ipv6only=0,fork,reuseaddr SYSTEM:'echo db'
-t_bg db socat UDP-RECVFROM:5353,fork,reuseaddr SYSTEM:'echo pong'
+# (socat's UDP fork mode races its own SYSTEM child: a one-process server)
+t_bg db "$T_BUILD/tests/helpers/udpecho" 5353
 t_bg api "$B/httpd" -f -p 8080 -h "$T_TMP/www"
 t_in api "$FS" 9000 "$T_TMP/fs.pid"
 T_PIDS+=("$(cat "$T_TMP/fs.pid")")
@@ -69,7 +71,7 @@ ingress $BB httpd netns:web nc tcp 8080
 ingress $BB httpd netns:web socat tcp 8080
 ingress $FS forkserver netns:web socat tcp 9000
 egress $SOCAT socat netns:db socat tcp 5432
-egress $BASH bash netns:db socat udp 5353
+egress $BASH bash netns:db udpecho udp 5353
 egress $BB wget netns:api httpd tcp 8080
 ingress $BB httpd netns:api wget tcp 8080
 EOF2
@@ -77,7 +79,7 @@ EOF2
 
 t_eq "db's edges" "$(sort <<EOF2
 ingress $SOCAT socat netns:api socat tcp 5432
-ingress $SOCAT socat netns:api bash udp 5353
+ingress $UE udpecho netns:api bash udp 5353
 ingress [kernel] [kernel] netns:web - icmp 8
 EOF2
 )" "$(edges db)"

@@ -186,7 +186,8 @@ START_TEST(test_proc_cache_self)
 }
 END_TEST
 
-/* A socket created by a child, then owned by nobody once it exits. */
+/* A socket created by a child, then owned by nobody once it exits; with
+ * and without process events (cached holders vs re-read fds). */
 START_TEST(test_proc_cache_child)
 {
 	struct proc_cache *pc = proc_cache_new("/proc");
@@ -200,6 +201,7 @@ START_TEST(test_proc_cache_child)
 		return;
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(pipe(q), 0);
+	proc_cache_set_events_live(pc, _i);
 	proc_cache_rescan(pc);
 	pid = fork();
 	if (pid == 0) {
@@ -216,6 +218,9 @@ START_TEST(test_proc_cache_child)
 	}
 	ck_assert_int_eq(read(p[0], &ino, sizeof(ino)), sizeof(ino));
 	proc_cache_fork(pc, pid);
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino, &pi), 0);
+	ck_assert_int_eq(pi.pid, pid);
+	/* Again: a cache hit. */
 	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino, &pi), 0);
 	ck_assert_int_eq(pi.pid, pid);
 	ck_assert_int_eq(write(q[1], "x", 1), 1);
@@ -236,7 +241,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_udp_lookup);
 	tcase_add_test(tc, test_unsupported);
 	tcase_add_test(tc, test_proc_cache_self);
-	tcase_add_test(tc, test_proc_cache_child);
+	tcase_add_loop_test(tc, test_proc_cache_child, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
