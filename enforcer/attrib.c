@@ -25,6 +25,8 @@
 #define ATTRIB_NO_VERSION "-"
 /* How long an egress attribution serves the matching ingress packet. */
 #define ATTRIB_MEMO_TTL_MS 5000
+/* How long a port's server process is trusted without asking again. */
+#define ATTRIB_SERVER_TTL_MS 1000
 
 static void attrib_set_proc(struct nseg_proc_id *p, const char *exe,
 			    const char *comm)
@@ -69,6 +71,45 @@ static int attrib_local_proc(struct nsw *w, uint8_t proto,
 	    proc_cache_find_socket(w->d->pc, w->ino, s.inode, pi) == -1) {
 		*reason = ATTRIB_NO_PROCESS;
 		return -1;
+	}
+	return 0;
+}
+
+/* The server end (a listening TCP socket, a bound UDP one) is the same
+ * socket for every connection to a port: remembered per namespace for a
+ * moment, it saves a sock_diag query per connection. Only while process
+ * events flow, so a server that exits is forgotten at once. */
+static int attrib_server_proc(struct nsw *w, uint8_t proto,
+			      const struct nseg_addr *local, uint16_t lport,
+			      const struct nseg_addr *remote, uint16_t rport,
+			      struct proc_info *pi, enum attrib_reason *reason)
+{
+	struct nsw_server *sv = &w->servers[(lport ^ proto) % NSW_SERVERS];
+	uint64_t now = evloop_now_ms(w->d->loop);
+	struct sockdiag_sock s;
+
+	if (sv->pid && sv->port == lport && sv->proto == proto &&
+	    sv->family == local->family && now - sv->when_ms < ATTRIB_SERVER_TTL_MS &&
+	    proc_cache_events_live(w->d->pc) &&
+	    proc_cache_info(w->d->pc, sv->pid, pi) == 0)
+		return 0;
+	if (sockdiag_lookup(w->diag_fd, proto, local, lport, remote, rport,
+			    &s) == -1) {
+		*reason = ATTRIB_NO_SOCKET;
+		return -1;
+	}
+	if (s.inode == 0 ||
+	    proc_cache_find_socket(w->d->pc, w->ino, s.inode, pi) == -1) {
+		*reason = ATTRIB_NO_PROCESS;
+		return -1;
+	}
+	/* TCP_LISTEN, or an unconnected UDP socket (TCP_CLOSE). */
+	if (s.state == 10 || (proto == IPPROTO_UDP && s.state == 7)) {
+		sv->pid = pi->pid;
+		sv->port = lport;
+		sv->proto = proto;
+		sv->family = local->family;
+		sv->when_ms = now;
 	}
 	return 0;
 }
@@ -123,10 +164,11 @@ static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
 		if (pid && proc_cache_info(d->pc, pid, pi) == 0)
 			return 0;
 	}
-	return attrib_local_proc(pw, p->proto, egress ? &p->dst : &p->src,
-				 egress ? p->dport : p->sport,
-				 egress ? &p->src : &p->dst,
-				 egress ? p->sport : p->dport, pi, &why);
+	if (egress)
+		return attrib_server_proc(pw, p->proto, &p->dst, p->dport,
+					  &p->src, p->sport, pi, &why);
+	return attrib_local_proc(pw, p->proto, &p->src, p->sport, &p->dst,
+				 p->dport, pi, &why);
 }
 
 /* Names the peer: a watched namespace (workload and, when its socket is
@@ -188,12 +230,12 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 	struct container *c = NULL;
 	int found = 0;
 
-	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
-		found = attrib_local_proc(w, p->proto, egress ? &p->src : &p->dst,
-					  egress ? p->sport : p->dport,
-					  egress ? &p->dst : &p->src,
-					  egress ? p->dport : p->sport, &pi,
-					  &why) == 0;
+	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) && egress)
+		found = attrib_local_proc(w, p->proto, &p->src, p->sport,
+					  &p->dst, p->dport, &pi, &why) == 0;
+	else if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
+		found = attrib_server_proc(w, p->proto, &p->dst, p->dport,
+					   &p->src, p->sport, &pi, &why) == 0;
 	else if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) &&
 		 egress)
 		found = attrib_icmp_proc(w, p, &pi, &why) == 0;

@@ -24,6 +24,8 @@ struct pc_proc {
 	uint64_t netns;
 	uint64_t mru;
 	uint64_t scan_gen; /* lookup that last read its fds */
+	int hot[8];        /* fds where wanted sockets were found lately */
+	unsigned nhot;
 	int have_id;       /* id holds exe and comm as of the last exec */
 	struct nseg_proc_id id;
 	int have_cid;
@@ -46,6 +48,10 @@ struct proc_cache {
 	uint64_t tick;
 	uint64_t last_rescan_ms;
 	int events_live; /* exec/exit events arrive: cached facts stay true */
+	struct {
+		uint64_t netns;
+		pid_t pid;
+	} recent[16]; /* last process matched per namespace */
 	struct proc_cache_stats st;
 };
 
@@ -70,6 +76,11 @@ static size_t pc_sock_bucket(uint64_t ino)
 void proc_cache_set_events_live(struct proc_cache *c, int live)
 {
 	c->events_live = live;
+}
+
+int proc_cache_events_live(const struct proc_cache *c)
+{
+	return c->events_live;
 }
 
 struct proc_cache *proc_cache_new(const char *proc_root)
@@ -298,9 +309,43 @@ static uint64_t pc_fd_socket(struct proc_cache *c, pid_t pid, int fd)
 	return pc_link_socket(link);
 }
 
-/* Reads pid's fd table into the socket map; returns 1 if want was seen. */
-static int pc_scan_fds(struct proc_cache *c, pid_t pid, uint64_t want)
+/* A client that connects in a loop gets the lowest free fd each time,
+ * usually one it used before: remember where sockets turned up. */
+static void pc_hot_add(struct pc_proc *p, int fd)
 {
+	unsigned n = p->nhot < 8 ? p->nhot : 8;
+
+	for (unsigned i = 0; i < n; i++)
+		if (p->hot[i] == fd)
+			return;
+	p->hot[p->nhot++ % 8] = fd;
+}
+
+/* Reads only p's hot fds; returns 1 if want is among them. */
+static int pc_probe_hot(struct proc_cache *c, struct pc_proc *p, uint64_t want)
+{
+	unsigned n = p->nhot < 8 ? p->nhot : 8;
+
+	int found = 0;
+
+	/* Every socket read is kept: the next lookup is often for one of
+	 * them (another thread's connection). */
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t ino = pc_fd_socket(c, p->pid, p->hot[i]);
+
+		if (!ino)
+			continue;
+		pc_sock_put(c, ino, p->pid, p->hot[i]);
+		if (ino == want)
+			found = 1;
+	}
+	return found;
+}
+
+/* Reads pid's fd table into the socket map; returns 1 if want was seen. */
+static int pc_scan_fds(struct proc_cache *c, struct pc_proc *p, uint64_t want)
+{
+	pid_t pid = p->pid;
 	char path[320];
 	struct dirent *de;
 	int found = 0;
@@ -322,8 +367,10 @@ static int pc_scan_fds(struct proc_cache *c, pid_t pid, uint64_t want)
 		if (!ino)
 			continue;
 		pc_sock_put(c, ino, pid, fd);
-		if (ino == want)
+		if (ino == want) {
 			found = 1;
+			pc_hot_add(p, fd);
+		}
 	}
 	closedir(d);
 	return found;
@@ -448,14 +495,37 @@ static struct pc_proc *pc_search(struct proc_cache *c, uint64_t netns_ino,
 	}
 	if (n)
 		qsort(cand, n, sizeof(*cand), pc_mru_cmp);
+	/* A few readlinks of likely fds before whole fd tables. */
+	for (size_t i = 0; i < n && i < 4 && !hit; i++)
+		if (pc_probe_hot(c, cand[i], ino))
+			hit = cand[i];
 	for (size_t i = 0; i < n && !hit; i++) {
 		cand[i]->scan_gen = gen;
-		if (pc_scan_fds(c, cand[i]->pid, ino))
+		if (pc_scan_fds(c, cand[i], ino))
 			hit = cand[i];
 	}
 out:
 	free(cand);
 	return hit;
+}
+
+static struct pc_proc *pc_recent(struct proc_cache *c, uint64_t netns_ino)
+{
+	size_t slot = netns_ino % 16;
+	struct pc_proc *p;
+
+	if (c->recent[slot].netns != netns_ino)
+		return NULL;
+	p = pc_find(c, c->recent[slot].pid);
+	return p && p->netns == netns_ino ? p : NULL;
+}
+
+static void pc_set_recent(struct proc_cache *c, struct pc_proc *p)
+{
+	size_t slot = p->netns % 16;
+
+	c->recent[slot].netns = p->netns;
+	c->recent[slot].pid = p->pid;
 }
 
 int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
@@ -471,7 +541,13 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 	}
 	c->st.misses++;
 	gen = ++c->tick;
-	p = pc_search(c, netns_ino, sock_ino, gen);
+	/* The process that opened the namespace's last connection likely
+	 * opened this one, in an fd it used before. */
+	p = pc_recent(c, netns_ino);
+	if (p && !pc_probe_hot(c, p, sock_ino))
+		p = NULL;
+	if (!p)
+		p = pc_search(c, netns_ino, sock_ino, gen);
 	if (!p && pc_now_ms() - c->last_rescan_ms >= PC_RESCAN_MIN_MS) {
 		proc_cache_rescan(c);
 		p = pc_search(c, netns_ino, sock_ino, gen);
@@ -481,6 +557,7 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 		return -1;
 	}
 	p->mru = ++c->tick;
+	pc_set_recent(c, p);
 	return pc_fill_info(c, p, out);
 }
 

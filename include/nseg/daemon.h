@@ -37,6 +37,16 @@ enum attrib_reason {
 	ATTRIB_REASONS
 };
 
+#define NSW_SERVERS 64
+
+/* A server port's process, remembered for a moment (attrib.c). */
+struct nsw_server {
+	pid_t pid; /* 0: empty */
+	uint16_t port;
+	uint8_t proto, family;
+	uint64_t when_ms;
+};
+
 /* A watched network namespace and the sockets the daemon holds in it. */
 struct nsw {
 	struct daemon *d;
@@ -50,6 +60,7 @@ struct nsw {
 	struct nseg_addr addrs[NSW_MAX_ADDRS];
 	size_t naddrs;
 	char cid[65]; /* a container living in it, "" if none (yet) */
+	struct nsw_server servers[NSW_SERVERS];
 	uint64_t packets;
 	struct nsw *next;
 };

@@ -39,6 +39,7 @@ void proc_cache_free(struct proc_cache *c);
  * works). Only then are a process's exe/comm and a socket's holder kept
  * between lookups; otherwise they are re-read each time. */
 void proc_cache_set_events_live(struct proc_cache *c, int live);
+int proc_cache_events_live(const struct proc_cache *c);
 
 /* Forgets every cached socket holder and process identity (after lost
  * events); the process list itself stays. */
