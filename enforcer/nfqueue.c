@@ -46,7 +46,8 @@ static int nfqueue_config_send(struct nfqueue *q, struct nlmsghdr *nlh)
 static int nfqueue_configure(struct nfqueue *q, const struct nfqueue_opts *o)
 {
 	char buf[NSEG_NL_BUFSZ];
-	uint32_t flags = NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID;
+	/* No NFQA_CFG_F_UID_GID: sock_diag gives the socket's uid anyway. */
+	uint32_t flags = NFQA_CFG_F_GSO;
 	struct nlmsghdr *nlh;
 
 	if (o->fail_open)

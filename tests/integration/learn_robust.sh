@@ -39,6 +39,15 @@ t_in a socat -u - IP4-SENDTO:10.66.0.2:253 <<<x
 t_ok "other protocol counted" t_wait_for 5 bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq .unattributed.other_protocol) -ge 1 ]"
 t_eq "edge recorded by protocol number" "253" "$(t_ctl --json baseline show "netns:$T_PFX-a" | jq -r '.[] | select(.direction == "egress") | .protocol' | sort -u | tr '\n' ' ' | sed 's/ $//' | grep -o 253)"
 
+# A packet whose UDP header lies beyond the copy range (512 bytes of IPv6
+# destination options): unparsable for the daemon, which counts it and
+# still lets it through.
+t_bg b "$T_BUILD/tests/helpers/udpecho" 7053
+t_wait_for 5 t_listening b udp 7053 || exit 1
+t_eq "truncated packet still delivered" pong "$(t_in a "$T_BUILD/tests/helpers/bigopts" fd66::2 7053)"
+t_ok "truncated packet counted" bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq .unattributed.bad_packet) -ge 1 ]"
+t_ok "daemon alive after it" t_nsegd_watches 3
+
 # SIGKILL: no cleanup; fail-open (queue bypass) lets new connections pass.
 t_bg b socat TCP-LISTEN:7001,fork,reuseaddr SYSTEM:'echo up'
 t_wait_for 5 t_listening b tcp 7001 || exit 1
