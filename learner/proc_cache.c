@@ -15,7 +15,7 @@
 #define PC_PROC_BUCKETS 4096
 #define PC_SOCK_BUCKETS 16384
 /* The socket map is a cache: past this size it is dropped and refilled. */
-#define PC_SOCK_MAX 262144
+#define PC_SOCK_MAX 65536
 /* A /proc walk costs milliseconds; never more often than this. */
 #define PC_RESCAN_MIN_MS 100
 
