@@ -62,7 +62,7 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 		json_array_append_new(netns, ctl_netns_json(d, w));
 	rec = json_pack("{s:s, s:i, s:I, s:s, s:s, s:{s:i, s:s, s:s}, s:I, "
 			"s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
-			"s:{s:I, s:I, s:I, s:I}, s:o}",
+			"s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
 			"version", NSEG_VERSION_STRING, "pid", (int)getpid(),
 			"uptime_s", (json_int_t)(daemon_now() - d->started),
 			"mode", "learn", "database", d->cfg.db_path,
@@ -77,7 +77,8 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 			(json_int_t)ls.flushes, "flush_errors",
 			(json_int_t)ls.flush_errors, "proc_cache", "hits",
 			(json_int_t)ps.hits, "misses", (json_int_t)ps.misses,
-			"fd_scans", (json_int_t)ps.fd_scans, "processes",
+			"fd_scans", (json_int_t)ps.fd_scans, "fd_reads",
+			(json_int_t)ps.fd_reads, "processes",
 			(json_int_t)ps.procs, "netns", netns);
 	if (!rec) {
 		ctl_reply_error(c, NSEG_CTL_E_INTERNAL, "out of memory");

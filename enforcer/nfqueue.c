@@ -20,6 +20,8 @@
 
 struct nfqueue {
 	struct mnl_socket *nl;
+	uint32_t accept_upto; /* accepted packets not yet verdicted: ids <= */
+	int accept_pending;
 	uint32_t portid;
 	uint16_t num;
 	nfqueue_packet_cb cb;
@@ -133,17 +135,42 @@ int nfqueue_fd(const struct nfqueue *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-static void nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict)
+static void nfqueue_send_verdict(struct nfqueue *q, int type, uint32_t id,
+				 int verdict)
 {
 	/* header + verdict attribute: a few dozen bytes */
 	char buf[256];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, q->num);
 
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
 		q->stats.verdict_errors++;
 		log_warn("%s: queue %u packet %u", __func__, q->num, id);
 	}
+}
+
+/* Accepts every packet up to the last accepted one in one message. */
+static void nfqueue_flush_accepts(struct nfqueue *q)
+{
+	if (!q->accept_pending)
+		return;
+	nfqueue_send_verdict(q, NFQNL_MSG_VERDICT_BATCH, q->accept_upto,
+			     NF_ACCEPT);
+	q->accept_pending = 0;
+}
+
+/* Accepts are batched until the end of the dispatch round (one syscall
+ * for all of them); any other verdict goes out at once, after the accepts
+ * before it, since a batch verdict covers every lower id. */
+static void nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict)
+{
+	if (verdict == NF_ACCEPT) {
+		q->accept_upto = id;
+		q->accept_pending = 1;
+		return;
+	}
+	nfqueue_flush_accepts(q);
+	nfqueue_send_verdict(q, NFQNL_MSG_VERDICT, id, verdict);
 }
 
 static int nfqueue_handle_msg(const struct nlmsghdr *nlh, void *data)
@@ -182,23 +209,26 @@ static int nfqueue_handle_msg(const struct nlmsghdr *nlh, void *data)
 int nfqueue_dispatch(struct nfqueue *q)
 {
 	uint64_t before = q->stats.packets;
+	int rc = 0;
 
-	for (int i = 0; i < NFQ_BATCH; i++) {
+	for (int i = 0; i < NFQ_BATCH && rc == 0; i++) {
 		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, NFQ_BUF);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			q->stats.recv_errors++;
-			if (errno == ENOBUFS)
-				continue;
-			return -1;
+			if (errno != ENOBUFS)
+				rc = -1;
+			continue;
 		}
 		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, nfqueue_handle_msg,
 			       q) < 0)
 			q->stats.bad_messages++;
 	}
-	return (int)(q->stats.packets - before);
+	/* Even after a socket error: what was read is verdicted. */
+	nfqueue_flush_accepts(q);
+	return rc == -1 ? -1 : (int)(q->stats.packets - before);
 }
 
 void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *out)

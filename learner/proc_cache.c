@@ -302,6 +302,7 @@ static uint64_t pc_fd_socket(struct proc_cache *c, pid_t pid, int fd)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%d/fd/%d", c->root, (int)pid, fd);
+	c->st.fd_reads++;
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return 0;

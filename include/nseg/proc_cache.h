@@ -28,6 +28,7 @@ struct proc_info {
 
 struct proc_cache_stats {
 	uint64_t hits, misses, fd_scans, proc_scans;
+	uint64_t fd_reads; /* readlink()s of /proc/PID/fd/N */
 	size_t procs, sockets;
 };
 
