@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -77,7 +78,14 @@ static int addr_watch_dump(struct addr_watch *w, int family)
 	if (mnl_socket_sendto(w->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	do {
-		ssize_t n = mnl_socket_recvfrom(w->nl, w->buf, sizeof(w->buf));
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(w->nl),
+				      .events = POLLIN };
+		ssize_t n;
+
+		/* The socket may be non-blocking (resync): wait, bounded. */
+		if (poll(&pfd, 1, 2000) != 1)
+			return -1;
+		n = mnl_socket_recvfrom(w->nl, w->buf, sizeof(w->buf));
 		if (n < 0)
 			return -1;
 		/* Notifications (seq 0) may interleave with the dump; both
@@ -138,6 +146,16 @@ void addr_watch_close(struct addr_watch *w)
 	if (w->nl)
 		mnl_socket_close(w->nl);
 	free(w);
+}
+
+int addr_watch_resync(struct addr_watch *w)
+{
+	if (addr_watch_dump(w, AF_INET) == -1 ||
+	    addr_watch_dump(w, AF_INET6) == -1) {
+		log_warn("%s: rtnetlink dump", __func__);
+		return -1;
+	}
+	return 0;
 }
 
 int addr_watch_fd(const struct addr_watch *w)

@@ -25,6 +25,9 @@
 #define ATTRIB_NO_VERSION "-"
 /* How long an egress attribution serves the matching ingress packet. */
 #define ATTRIB_MEMO_TTL_MS 5000
+/* TCP flags FIN|SYN|RST|ACK, and the value an opening SYN has. */
+#define ATTRIB_TCP_OPEN_MASK 0x17
+#define ATTRIB_TCP_SYN 0x02
 /* How long a port's server process is trusted without asking again. */
 #define ATTRIB_SERVER_TTL_MS 1000
 
@@ -89,7 +92,8 @@ static int attrib_server_proc(struct nsw *w, uint8_t proto,
 	struct sockdiag_sock s;
 
 	if (sv->pid && sv->port == lport && sv->proto == proto &&
-	    sv->family == local->family && now - sv->when_ms < ATTRIB_SERVER_TTL_MS &&
+	    pkt_addr_eq(&sv->addr, local) &&
+	    now - sv->when_ms < ATTRIB_SERVER_TTL_MS &&
 	    proc_cache_events_live(w->d->pc) &&
 	    proc_cache_info(w->d->pc, sv->pid, pi) == 0)
 		return 0;
@@ -108,7 +112,7 @@ static int attrib_server_proc(struct nsw *w, uint8_t proto,
 		sv->pid = pi->pid;
 		sv->port = lport;
 		sv->proto = proto;
-		sv->family = local->family;
+		sv->addr = *local;
 		sv->when_ms = now;
 	}
 	return 0;
@@ -159,7 +163,7 @@ static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
 	pid_t pid;
 
 	if (!egress) {
-		pid = flow_memo_get(d->memo, p, evloop_now_ms(d->loop),
+		pid = flow_memo_get(d->memo, p, pw->ino, evloop_now_ms(d->loop),
 				    ATTRIB_MEMO_TTL_MS);
 		if (pid && proc_cache_info(d->pc, pid, pi) == 0)
 			return 0;
@@ -257,7 +261,8 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 	}
 	k->proc = pi.id;
 	if (egress)
-		flow_memo_put(d->memo, p, pi.pid, evloop_now_ms(d->loop));
+		flow_memo_put(d->memo, p, w->ino, pi.pid,
+			      evloop_now_ms(d->loop));
 	if (pi.container_id[0]) {
 		c = discovery_container(d, pi.container_id);
 		if (!c)
@@ -283,6 +288,15 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 		d->unattributed[ATTRIB_BAD_PACKET]++;
 		return -1;
 	}
+	/* conntrack also calls "new" a TCP flow it picks up mid-stream
+	 * (after its entry expired or was flushed): only a SYN without ACK
+	 * opens a connection, and only it says which end is the server. The
+	 * table keeps those in the kernel; this guards the learner anyway. */
+	if (p.proto == IPPROTO_TCP && (p.tcp_flags & ATTRIB_TCP_OPEN_MASK) !=
+					      ATTRIB_TCP_SYN) {
+		d->unattributed[ATTRIB_MIDSTREAM]++;
+		return -1;
+	}
 	memset(&k, 0, sizeof(k));
 	k.dir = egress ? NSEG_EGRESS : NSEG_INGRESS;
 	k.proto = p.proto;
@@ -294,8 +308,10 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 		k.port = p.icmp_type;
 	attrib_local(w, &p, egress, &k);
 	attrib_peer(w, &p, egress, &k);
-	if (learn_agg_record(d->agg, &k, daemon_now()) == -1) {
-		/* Full: write what is pending, then count this one. */
+	if (learn_agg_record(d->agg, &k, daemon_now()) == -1 &&
+	    errno == ENOSPC) {
+		/* Full: write what is pending, then count this one. An
+		 * invalid key (EINVAL) is counted by the learner and dropped. */
 		daemon_flush(d);
 		learn_agg_record(d->agg, &k, daemon_now());
 	}

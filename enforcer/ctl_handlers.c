@@ -25,6 +25,7 @@ static const char *const ctl_reason_names[ATTRIB_REASONS] = {
 	[ATTRIB_ICMP] = "icmp",
 	[ATTRIB_OTHER_PROTO] = "other_protocol",
 	[ATTRIB_BAD_PACKET] = "bad_packet",
+	[ATTRIB_MIDSTREAM] = "tcp_midstream",
 };
 
 static json_t *ctl_netns_json(struct daemon *d, struct nsw *w)

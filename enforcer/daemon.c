@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -74,7 +75,11 @@ static void daemon_on_host_addr(int fd, uint32_t events, void *arg)
 {
 	struct daemon *d = arg;
 
-	addr_watch_dispatch(d->host_aw);
+	if (addr_watch_dispatch(d->host_aw) == -1) {
+		log_warnx("host address notifications lost: re-reading");
+		d->n_host_addrs = 0;
+		addr_watch_resync(d->host_aw);
+	}
 }
 
 static void daemon_on_signal(int fd, uint32_t events, void *arg)
@@ -139,12 +144,29 @@ static void daemon_runtime_paths(struct daemon *d)
 		 d->cfg.containerd_state);
 }
 
+/* Each watched namespace costs about six fds: take the hard limit and
+ * derive how many namespaces fit, keeping room for clients and SQLite. */
+static void daemon_fd_limit(struct daemon *d)
+{
+	struct rlimit rl;
+
+	d->max_netns = 4096;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rl.rlim_cur - 256) / 6 < d->max_netns)
+		d->max_netns = rl.rlim_cur > 256 + 6 ? (rl.rlim_cur - 256) / 6 : 1;
+}
+
 int daemon_init(struct daemon *d, char *err, size_t errlen)
 {
 	d->inotify_fd = -1;
 	d->sig_fd = -1;
 	d->netns_dir = "/run/netns";
 	d->started = daemon_now();
+	daemon_fd_limit(d);
 	if (netns_init() == -1) {
 		snprintf(err, errlen, "own network namespace: %s",
 			 strerror(errno));

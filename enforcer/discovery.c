@@ -30,6 +30,7 @@
  * retry opening for up to this long. */
 #define DISC_MOUNT_RETRY_MS 10
 #define DISC_MOUNT_RETRIES 200
+#define DISC_SWEEP_MS 5000
 
 struct disc_retry {
 	struct daemon *d;
@@ -111,6 +112,15 @@ static void disc_note_cb(pid_t pid, void *arg)
 	discovery_note_pid(w->d, w, pid);
 }
 
+static size_t disc_nsw_count(struct daemon *d)
+{
+	size_t n = 0;
+
+	for (struct nsw *w = d->nsws; w; w = w->next)
+		n++;
+	return n;
+}
+
 static struct nsw *disc_watch(struct daemon *d, int nsfd, const char *name)
 {
 	struct nsw *w = nsw_by_ino(d, netns_inode(nsfd));
@@ -121,6 +131,13 @@ static struct nsw *disc_watch(struct daemon *d, int nsfd, const char *name)
 			snprintf(w->name, sizeof(w->name), "%s", name);
 		close(nsfd);
 		return w;
+	}
+	if (disc_nsw_count(d) >= d->max_netns) {
+		log_warnx("not watching %s: already watching %zu namespaces "
+			  "(the limit follows RLIMIT_NOFILE)",
+			  name ? name : "a process namespace", d->max_netns);
+		close(nsfd);
+		return NULL;
 	}
 	w = nsw_new(d, nsfd, name);
 	if (!w)
@@ -191,8 +208,24 @@ static void disc_unwatch(struct daemon *d, struct nsw *w)
 	snprintf(label, sizeof(label), "%s", w->name[0] ? w->name : "(process netns)");
 	log_info("netns %s: gone, no longer watched", label);
 	disc_forget_containers(d, w->ino);
-	/* The namespace is going away: its table goes with it. */
-	nsw_free(w, 0);
+	/* Processes may still live in it (a name unmounted, a bind mount
+	 * elsewhere): a table nobody reads would stall them (fail closed)
+	 * or linger, so it goes. Our socket keeps the namespace reachable. */
+	nsw_free(w, 1);
+}
+
+/* Every name under /run/netns: at start, and after inotify overflowed. */
+static void disc_named_scan(struct daemon *d)
+{
+	struct dirent *de;
+	DIR *dir = opendir(d->netns_dir);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			disc_named_added(d, de->d_name);
+	closedir(dir);
 }
 
 static void disc_on_inotify(int fd, uint32_t events, void *arg)
@@ -207,6 +240,12 @@ static void disc_on_inotify(int fd, uint32_t events, void *arg)
 			struct nsw *w;
 
 			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				log_warnx("%s: inotify overflow, rescanning",
+					  d->netns_dir);
+				disc_named_scan(d);
+				continue;
+			}
 			if (!ev->len)
 				continue;
 			if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
@@ -222,9 +261,6 @@ static void disc_on_inotify(int fd, uint32_t events, void *arg)
 
 static int disc_named_start(struct daemon *d)
 {
-	DIR *dir;
-	struct dirent *de;
-
 	if (mkdir(d->netns_dir, 0755) == -1 && errno != EEXIST)
 		log_warn("mkdir %s", d->netns_dir);
 	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -237,13 +273,7 @@ static int disc_named_start(struct daemon *d)
 		log_warn("inotify on %s", d->netns_dir);
 		return -1;
 	}
-	dir = opendir(d->netns_dir);
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')
-			disc_named_added(d, de->d_name);
-	closedir(dir);
+	disc_named_scan(d);
 	return 0;
 }
 
@@ -390,6 +420,35 @@ static void disc_scan_all(void *arg)
 		proc_cache_foreach_in_netns(d->pc, 0, disc_seen_cb, d);
 }
 
+/* Exit events can be missed (connector overrun, a /proc rescan that
+ * dropped a pid before its event was read): every few seconds, forget
+ * process namespaces with no process left and containers with none. */
+static void disc_sweep(void *arg)
+{
+	struct daemon *d = arg;
+	struct nsw *next;
+
+	d->sweep_timer = NULL;
+	if (!d->pe)
+		proc_cache_rescan(d->pc);
+	for (struct nsw *w = d->nsws; w; w = next) {
+		next = w->next;
+		if (!w->name[0] && w->ino != netns_self_inode() &&
+		    proc_cache_count_in_netns(d->pc, w->ino) == 0)
+			disc_unwatch(d, w);
+	}
+	for (struct container *c = d->containers, *cn; c; c = cn) {
+		struct nsw *w = nsw_by_ino(d, c->netns_ino);
+		char cid[sizeof(c->meta.id)];
+
+		cn = c->next;
+		snprintf(cid, sizeof(cid), "%s", c->meta.id);
+		if (w)
+			disc_container_exited(d, w, cid);
+	}
+	d->sweep_timer = evloop_timer_add(d->loop, DISC_SWEEP_MS, disc_sweep, d);
+}
+
 int discovery_start(struct daemon *d)
 {
 	d->pe = proc_events_open(&disc_proc_ops, d);
@@ -411,11 +470,16 @@ int discovery_start(struct daemon *d)
 	if (disc_named_start(d) == -1)
 		return -1;
 	disc_scan_all(d);
+	d->sweep_timer = evloop_timer_add(d->loop, DISC_SWEEP_MS, disc_sweep, d);
 	return 0;
 }
 
 void discovery_stop(struct daemon *d)
 {
+	if (d->sweep_timer) {
+		evloop_timer_cancel(d->loop, d->sweep_timer);
+		d->sweep_timer = NULL;
+	}
 	if (d->pe) {
 		evloop_del_fd(d->loop, proc_events_fd(d->pe));
 		proc_events_close(d->pe);

@@ -9,6 +9,7 @@ struct flow_memo_slot {
 	struct nseg_addr src, dst;
 	uint16_t sport, dport;
 	uint8_t proto;
+	uint64_t netns;
 	pid_t pid;
 	uint64_t when_ms;
 };
@@ -56,8 +57,8 @@ static int flow_memo_match(const struct flow_memo_slot *s,
 	       pkt_addr_eq(&s->dst, &p->dst);
 }
 
-void flow_memo_put(struct flow_memo *m, const struct nseg_pkt *p, pid_t pid,
-		   uint64_t now_ms)
+void flow_memo_put(struct flow_memo *m, const struct nseg_pkt *p,
+		   uint64_t netns_ino, pid_t pid, uint64_t now_ms)
 {
 	struct flow_memo_slot *s = &m->slots[flow_memo_slot_of(p)];
 
@@ -66,16 +67,18 @@ void flow_memo_put(struct flow_memo *m, const struct nseg_pkt *p, pid_t pid,
 	s->sport = p->sport;
 	s->dport = p->dport;
 	s->proto = p->proto;
+	s->netns = netns_ino;
 	s->pid = pid;
 	s->when_ms = now_ms;
 }
 
 pid_t flow_memo_get(const struct flow_memo *m, const struct nseg_pkt *p,
-		    uint64_t now_ms, uint64_t ttl_ms)
+		    uint64_t netns_ino, uint64_t now_ms, uint64_t ttl_ms)
 {
 	const struct flow_memo_slot *s = &m->slots[flow_memo_slot_of(p)];
 
-	if (!s->pid || !flow_memo_match(s, p) || now_ms - s->when_ms > ttl_ms)
+	if (!s->pid || s->netns != netns_ino || !flow_memo_match(s, p) ||
+	    now_ms - s->when_ms > ttl_ms)
 		return 0;
 	return s->pid;
 }

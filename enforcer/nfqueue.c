@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
@@ -73,7 +74,8 @@ static void nfqueue_tune_socket(struct nfqueue *q, const struct nfqueue_opts *o)
 {
 	int fd = mnl_socket_get_fd(q->nl);
 	int one = 1;
-	int rcvbuf = (int)(o->maxlen * (o->copy_range + 256));
+	uint64_t want = (uint64_t)o->maxlen * (o->copy_range + 256);
+	int rcvbuf = want > INT_MAX ? INT_MAX : (int)want;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 		       sizeof(rcvbuf)) == -1)

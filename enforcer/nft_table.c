@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <netinet/in.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -201,6 +202,59 @@ static struct nftnl_rule *nft_table_established_rule(const char *chain)
 	return r;
 }
 
+/* "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept": a TCP
+ * packet conntrack calls new without being an opening SYN is a flow it
+ * picked up mid-stream (its entry expired or was flushed). Accepted in
+ * the kernel: it opens nothing, and its ports would read backwards. */
+static struct nftnl_rule *nft_table_midstream_rule(const char *chain)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
+	struct nftnl_expr *cmp1 = nftnl_expr_alloc("cmp");
+	struct nftnl_expr *pl = nftnl_expr_alloc("payload");
+	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
+	struct nftnl_expr *cmp2 = nftnl_expr_alloc("cmp");
+	uint8_t tcp = IPPROTO_TCP, mask = 0x17, zero = 0, syn = 0x02;
+
+	if (!r || !meta || !cmp1 || !pl || !bw || !cmp2) {
+		nftnl_rule_free(r);
+		nftnl_expr_free(meta);
+		nftnl_expr_free(cmp1);
+		nftnl_expr_free(pl);
+		nftnl_expr_free(bw);
+		nftnl_expr_free(cmp2);
+		return NULL;
+	}
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, meta);
+	nftnl_expr_set_u32(cmp1, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp1, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(cmp1, NFTNL_EXPR_CMP_DATA, &tcp, sizeof(tcp));
+	nftnl_rule_add_expr(r, cmp1);
+	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_BASE,
+			   NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_OFFSET, 13);
+	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, pl);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 1);
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	nftnl_rule_add_expr(r, bw);
+	nftnl_expr_set_u32(cmp2, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp2, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+	nftnl_expr_set(cmp2, NFTNL_EXPR_CMP_DATA, &syn, 1);
+	nftnl_rule_add_expr(r, cmp2);
+	if (nft_table_add_verdict(r, NF_ACCEPT) == -1) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 struct nftnl_rule *nft_table_queue_rule(const char *chain,
 					const struct nft_table_opts *o)
 {
@@ -260,6 +314,10 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 			return -1;
 		snprintf(what, sizeof(what), "add rule %s established", chain);
 		if (nft_table_add_rule(b, nft_table_established_rule(chain),
+				       what) == -1)
+			return -1;
+		snprintf(what, sizeof(what), "add rule %s tcp midstream", chain);
+		if (nft_table_add_rule(b, nft_table_midstream_rule(chain),
 				       what) == -1)
 			return -1;
 		snprintf(what, sizeof(what), "add rule %s queue", chain);

@@ -65,8 +65,13 @@ static void nsw_on_addr(int fd, uint32_t events, void *arg)
 {
 	struct nsw *w = arg;
 
-	if (addr_watch_dispatch(w->aw) == -1)
-		log_warnx("address notifications lost in netns %s", w->name);
+	if (addr_watch_dispatch(w->aw) == -1) {
+		/* A stale set would name peers wrongly: read it anew. */
+		log_warnx("address notifications lost in netns %s: re-reading",
+			  w->name);
+		w->naddrs = 0;
+		addr_watch_resync(w->aw);
+	}
 }
 
 static int nsw_open_sockets(struct nsw *w, char *err, size_t errlen)

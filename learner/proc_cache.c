@@ -52,6 +52,10 @@ struct proc_cache {
 		uint64_t netns;
 		pid_t pid;
 	} recent[16]; /* last process matched per namespace */
+	struct {
+		uint64_t ino;
+		uint64_t when_ms;
+	} unowned[64]; /* sockets no process held a moment ago */
 	struct proc_cache_stats st;
 };
 
@@ -510,6 +514,24 @@ out:
 	return hit;
 }
 
+#define PC_UNOWNED_TTL_MS 1000
+
+static int pc_unowned_recently(struct proc_cache *c, uint64_t ino)
+{
+	size_t slot = ino % 64;
+
+	return c->unowned[slot].ino == ino &&
+	       pc_now_ms() - c->unowned[slot].when_ms < PC_UNOWNED_TTL_MS;
+}
+
+static void pc_set_unowned(struct proc_cache *c, uint64_t ino)
+{
+	size_t slot = ino % 64;
+
+	c->unowned[slot].ino = ino;
+	c->unowned[slot].when_ms = pc_now_ms();
+}
+
 static struct pc_proc *pc_recent(struct proc_cache *c, uint64_t netns_ino)
 {
 	size_t slot = netns_ino % 16;
@@ -541,6 +563,12 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 		return pc_fill_info(c, p, out);
 	}
 	c->st.misses++;
+	/* A socket nobody holds (in flight, or held from another namespace)
+	 * would cost a full search per packet: remember the failure. */
+	if (pc_unowned_recently(c, sock_ino)) {
+		errno = ENOENT;
+		return -1;
+	}
 	gen = ++c->tick;
 	/* The process that opened the namespace's last connection likely
 	 * opened this one, in an fd it used before. */
@@ -554,6 +582,7 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 		p = pc_search(c, netns_ino, sock_ino, gen);
 	}
 	if (!p) {
+		pc_set_unowned(c, sock_ino);
 		errno = ENOENT;
 		return -1;
 	}

@@ -23,4 +23,8 @@ int addr_watch_fd(const struct addr_watch *w);
  * notifications were lost (the caller may reopen to resynchronise). */
 int addr_watch_dispatch(struct addr_watch *w);
 
+/* Reports every current address again through the callback (after lost
+ * notifications; the caller clears its set first). */
+int addr_watch_resync(struct addr_watch *w);
+
 #endif

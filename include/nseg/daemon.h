@@ -34,6 +34,7 @@ enum attrib_reason {
 	ATTRIB_ICMP,        /* ICMP: no per-socket lookup */
 	ATTRIB_OTHER_PROTO, /* neither TCP, UDP nor ICMP */
 	ATTRIB_BAD_PACKET,  /* unparsable packet (still accepted) */
+	ATTRIB_MIDSTREAM,   /* TCP picked up mid-stream by conntrack: ignored */
 	ATTRIB_REASONS
 };
 
@@ -43,7 +44,8 @@ enum attrib_reason {
 struct nsw_server {
 	pid_t pid; /* 0: empty */
 	uint16_t port;
-	uint8_t proto, family;
+	uint8_t proto;
+	struct nseg_addr addr; /* the local address it was reached on */
 	uint64_t when_ms;
 };
 
@@ -93,6 +95,8 @@ struct daemon {
 	int native_queue;
 	int64_t started;
 	struct ev_timer *flush_timer;
+	struct ev_timer *sweep_timer;
+	size_t max_netns; /* watched namespaces at most (fds are the limit) */
 	const char *netns_dir; /* /run/netns */
 	uint64_t unattributed[ATTRIB_REASONS];
 	uint64_t netns_errors;

@@ -23,11 +23,12 @@ struct flow_memo;
 struct flow_memo *flow_memo_new(void);
 void flow_memo_free(struct flow_memo *m);
 
-/* Records that pid sent the first packet p at now_ms. */
-void flow_memo_put(struct flow_memo *m, const struct nseg_pkt *p, pid_t pid,
-		   uint64_t now_ms);
-/* The pid recorded for p's 5-tuple within the last ttl_ms, or 0. */
+/* Records that pid, in netns netns_ino, sent the first packet p. */
+void flow_memo_put(struct flow_memo *m, const struct nseg_pkt *p,
+		   uint64_t netns_ino, pid_t pid, uint64_t now_ms);
+/* The pid recorded for p's 5-tuple by netns netns_ino within the last
+ * ttl_ms, or 0 (an address held by two namespaces never mixes them). */
 pid_t flow_memo_get(const struct flow_memo *m, const struct nseg_pkt *p,
-		    uint64_t now_ms, uint64_t ttl_ms);
+		    uint64_t netns_ino, uint64_t now_ms, uint64_t ttl_ms);
 
 #endif

@@ -5,6 +5,7 @@
  *   table inet nseg {
  *     chain input  { type filter hook input  priority filter; policy accept;
  *       ct state established,related accept
+ *       meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept
  *       ct state new counter queue num Q bypass }
  *     chain output { ... the same on hook output ... }
  *   }

@@ -34,6 +34,26 @@ t_ok "daemon alive after the server died" t_nsegd_watches 4
 ip netns del "$T_PFX-late"
 t_ok "vanished netns dropped" t_wait_for 5 t_nsegd_watches 3
 
+# A name removed while a process still lives in the namespace: the daemon
+# stops watching and takes its table out (nobody would read the queue).
+t_netns keep
+t_bg keep sleep 60
+keeper=$T_LAST_PID
+t_ok "kept netns watched" t_wait_for 5 t_nsegd_watches 4
+ip netns del "$T_PFX-keep"
+t_ok "unnamed netns dropped" t_wait_for 5 t_nsegd_watches 3
+t_eq "no table left in the still-living namespace" "" "$(nsenter --net=/proc/$keeper/ns/net nft list tables 2>&1 | grep nseg)"
+
+# A TCP flow conntrack picks up mid-stream (its entry expired) is not a
+# new connection: no edge appears with the client's ephemeral port.
+t_in a sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=1
+t_in b sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=1
+t_bg b socat TCP-LISTEN:7100,reuseaddr SYSTEM:'sleep 3; echo late'
+t_wait_for 5 t_listening b tcp 7100 || exit 1
+t_eq "late reply after the conntrack entry expired" late "$(t_in a socat -T 10 -u TCP:10.66.0.2:7100 -)"
+t_eq "only the server port is learned" "7100" "$(t_ctl --json baseline show "netns:$T_PFX-a" | jq -r '.[] | select(.protocol == "tcp" and .port != 7000 and .port != 7001) | .port' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+t_eq "and on the server side" "7100" "$(t_ctl --json baseline show "netns:$T_PFX-b" | jq -r '.[] | select(.protocol == "tcp" and .port != 7000 and .port != 7001) | .port' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+
 # An unknown IP protocol is recorded by number, process unknown.
 t_in a socat -u - IP4-SENDTO:10.66.0.2:253 <<<x
 t_ok "other protocol counted" t_wait_for 5 bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq .unattributed.other_protocol) -ge 1 ]"
