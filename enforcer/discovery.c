@@ -32,11 +32,26 @@
 #define DISC_MOUNT_RETRIES 200
 #define DISC_SWEEP_MS 5000
 
+/* A name under /run/netns waiting for its bind mount; owned by the
+ * daemon's list until it is watched, given up, or the daemon stops. */
 struct disc_retry {
 	struct daemon *d;
 	char name[NAME_MAX + 1];
 	int tries;
+	struct ev_timer *timer;
+	struct disc_retry *next;
 };
+
+static void disc_retry_done(struct disc_retry *r)
+{
+	for (struct disc_retry **pp = &r->d->retries; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	free(r);
+}
 
 static int disc_name_wanted(struct daemon *d, const char *name)
 {
@@ -155,23 +170,27 @@ static void disc_retry_cb(void *arg)
 	struct daemon *d = r->d;
 	int fd;
 
+	r->timer = NULL;
 	if (nsw_by_name(d, r->name)) {
-		free(r);
+		disc_retry_done(r);
 		return;
 	}
 	fd = netns_open_name(d->netns_dir, r->name);
 	if (fd != -1) {
 		disc_watch(d, fd, r->name);
-		free(r);
+		disc_retry_done(r);
 		return;
 	}
 	if (errno != EINVAL || ++r->tries >= DISC_MOUNT_RETRIES) {
 		if (errno != ENOENT)
 			log_warn("netns %s", r->name);
-		free(r);
+		disc_retry_done(r);
 		return;
 	}
-	evloop_timer_add(d->loop, DISC_MOUNT_RETRY_MS, disc_retry_cb, r);
+	r->timer = evloop_timer_add(d->loop, DISC_MOUNT_RETRY_MS,
+				    disc_retry_cb, r);
+	if (!r->timer)
+		disc_retry_done(r);
 }
 
 static void disc_named_added(struct daemon *d, const char *name)
@@ -185,6 +204,8 @@ static void disc_named_added(struct daemon *d, const char *name)
 		return;
 	r->d = d;
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->next = d->retries;
+	d->retries = r;
 	disc_retry_cb(r);
 }
 
@@ -476,6 +497,11 @@ int discovery_start(struct daemon *d)
 
 void discovery_stop(struct daemon *d)
 {
+	while (d->retries) {
+		if (d->retries->timer)
+			evloop_timer_cancel(d->loop, d->retries->timer);
+		disc_retry_done(d->retries);
+	}
 	if (d->sweep_timer) {
 		evloop_timer_cancel(d->loop, d->sweep_timer);
 		d->sweep_timer = NULL;

@@ -24,6 +24,7 @@ struct nfqueue;
 struct addr_watch;
 struct mnl_socket;
 struct flow_memo;
+struct disc_retry;
 
 #define NSW_MAX_ADDRS 64
 
@@ -96,6 +97,7 @@ struct daemon {
 	int64_t started;
 	struct ev_timer *flush_timer;
 	struct ev_timer *sweep_timer;
+	struct disc_retry *retries; /* names waiting for their mount */
 	size_t max_netns; /* watched namespaces at most (fds are the limit) */
 	const char *netns_dir; /* /run/netns */
 	uint64_t unattributed[ATTRIB_REASONS];
