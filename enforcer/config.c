@@ -45,13 +45,34 @@ void config_init_defaults(struct config *c)
 		 CONFIG_DEFAULT_CONTAINERD_STATE);
 }
 
+static void config_list_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static int config_list_add(char ***v, size_t *n, const char *s)
+{
+	char **nv, *dup = strdup(s);
+
+	if (dup == NULL)
+		return -1;
+	nv = reallocarray(*v, *n + 1, sizeof(*nv));
+	if (nv == NULL) {
+		free(dup);
+		return -1;
+	}
+	nv[(*n)++] = dup;
+	*v = nv;
+	return 0;
+}
+
 static void config_free_netns(struct config *c)
 {
-	for (size_t i = 0; i < c->n_netns; i++)
-		free(c->netns[i]);
-	free(c->netns);
-	c->netns = NULL;
-	c->n_netns = 0;
+	config_list_free(&c->netns, &c->n_netns);
 }
 
 void config_free(struct config *c)
@@ -59,6 +80,7 @@ void config_free(struct config *c)
 	if (c == NULL)
 		return;
 	config_free_netns(c);
+	config_list_free(&c->cgroups, &c->n_cgroups);
 	free(c->networks);
 	c->networks = NULL;
 	c->n_networks = 0;
@@ -69,10 +91,15 @@ int config_copy(struct config *dst, const struct config *src)
 	*dst = *src;
 	dst->netns = NULL;
 	dst->n_netns = 0;
+	dst->cgroups = NULL;
+	dst->n_cgroups = 0;
 	dst->networks = NULL;
 	dst->n_networks = 0;
 	for (size_t i = 0; i < src->n_netns; i++)
 		if (config_add_netns(dst, src->netns[i]) < 0)
+			goto fail;
+	for (size_t i = 0; i < src->n_cgroups; i++)
+		if (config_add_cgroup(dst, src->cgroups[i]) < 0)
 			goto fail;
 	if (src->n_networks > 0) {
 		dst->networks = calloc(src->n_networks, sizeof(*dst->networks));
@@ -105,23 +132,33 @@ const char *config_netns_invalid(const char *pattern)
 
 int config_add_netns(struct config *c, const char *pattern)
 {
-	char **v, *dup;
-
 	if (config_netns_invalid(pattern) != NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	dup = strdup(pattern);
-	if (dup == NULL)
-		return -1;
-	v = reallocarray(c->netns, c->n_netns + 1, sizeof(*v));
-	if (v == NULL) {
-		free(dup);
+	return config_list_add(&c->netns, &c->n_netns, pattern);
+}
+
+const char *config_cgroup_invalid(const char *path)
+{
+	if (path[0] != '/')
+		return "a cgroup path must start with '/'";
+	if (strlen(path) > CONFIG_CGROUP_PATH_MAX)
+		return "a cgroup path is at most 1024 bytes";
+	for (const char *p = path; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p))
+			return "a cgroup path must not contain control "
+			       "characters";
+	return NULL;
+}
+
+int config_add_cgroup(struct config *c, const char *path)
+{
+	if (config_cgroup_invalid(path) != NULL) {
+		errno = EINVAL;
 		return -1;
 	}
-	v[c->n_netns++] = dup;
-	c->netns = v;
-	return 0;
+	return config_list_add(&c->cgroups, &c->n_cgroups, path);
 }
 
 /* A path the daemon opens after chdir("/"): it must be absolute. */
@@ -241,6 +278,33 @@ static int opt_netns(struct config *c, const struct yaml_node *v,
 			return -1;
 		}
 		if (config_add_netns(c, s) < 0) {
+			yaml_tree_error_at(err, item, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int opt_cgroups(struct config *c, const struct yaml_node *v,
+		       struct yaml_error *err)
+{
+	config_list_free(&c->cgroups, &c->n_cgroups);
+	if (yaml_tree_is_null(v))
+		return 0;
+	if (yaml_tree_expect(v, YAML_TREE_SEQUENCE, err) < 0)
+		return -1;
+	for (size_t i = 0; i < yaml_tree_len(v); i++) {
+		const struct yaml_node *item = yaml_tree_seq_item(v, i);
+		const char *s = yaml_tree_scalar(item), *why;
+
+		if (yaml_tree_expect(item, YAML_TREE_SCALAR, err) < 0)
+			return -1;
+		why = config_cgroup_invalid(s);
+		if (why != NULL) {
+			yaml_tree_error_at(err, item, "%s", why);
+			return -1;
+		}
+		if (config_add_cgroup(c, s) < 0) {
 			yaml_tree_error_at(err, item, "out of memory");
 			return -1;
 		}
@@ -402,6 +466,7 @@ static const struct {
 	{ "fail", opt_fail },
 	{ "host", opt_host },
 	{ "netns", opt_netns },
+	{ "cgroups", opt_cgroups },
 	{ "networks", opt_networks },
 	{ "flush_interval", opt_flush_interval },
 	{ "copy_range", opt_copy_range },
@@ -412,8 +477,8 @@ static const struct {
 /* The keys of config_opts[], for yaml_tree_check_keys(). */
 static const char *const config_keys[] = {
 	"db",	    "socket",	"socket_group",	  "queue",	"queue_maxlen",
-	"fail",	    "host",	"netns",	  "networks",	"flush_interval",
-	"copy_range", "log_level", "runtime",	  NULL,
+	"fail",	    "host",	"netns",	  "cgroups",	"networks",
+	"flush_interval", "copy_range", "log_level", "runtime", NULL,
 };
 
 _Static_assert(ARRAY_SIZE(config_keys) == ARRAY_SIZE(config_opts) + 1,
@@ -542,6 +607,12 @@ static void write_lists(const struct config *c, FILE *out)
 	for (size_t i = 0; i < c->n_netns; i++) {
 		fputs("  - ", out);
 		write_str(out, c->netns[i]);
+		fputc('\n', out);
+	}
+	fprintf(out, "cgroups:%s\n", c->n_cgroups == 0 ? " []" : "");
+	for (size_t i = 0; i < c->n_cgroups; i++) {
+		fputs("  - ", out);
+		write_str(out, c->cgroups[i]);
 		fputc('\n', out);
 	}
 	fprintf(out, "networks:%s\n", c->n_networks == 0 ? " []" : "");

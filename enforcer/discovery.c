@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -56,17 +57,70 @@ static void disc_retry_done(struct disc_retry *r)
 static int disc_name_wanted(struct daemon *d, const char *name)
 {
 	if (d->cfg.n_netns == 0)
-		return 1;
+		return d->cfg.n_cgroups == 0;
 	for (size_t i = 0; i < d->cfg.n_netns; i++)
 		if (fnmatch(d->cfg.netns[i], name, 0) == 0)
 			return 1;
 	return 0;
 }
 
-/* Process namespaces are watched only when no --netns list limits us. */
+/* Is path (a line's path of /proc/PID/cgroup) at or below prefix? */
+static int disc_cgroup_under(const char *path, size_t len, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	if (plen == 1)
+		return 1; /* "/" */
+	return len >= plen && strncmp(path, prefix, plen) == 0 &&
+	       (len == plen || path[plen] == '/');
+}
+
+static int disc_pid_in_cgroups(struct daemon *d, pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* Lines are "ID:CONTROLLERS:PATH" (v1) or "0::PATH" (v2). */
+	for (char *line = buf, *end; *line; line = end + 1) {
+		char *p = strchr(line, ':');
+
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		p = p && p < end ? strchr(p + 1, ':') : NULL;
+		if (p && p < end)
+			for (size_t i = 0; i < d->cfg.n_cgroups; i++)
+				if (disc_cgroup_under(p + 1, (size_t)(end - p - 1),
+						      d->cfg.cgroups[i]))
+					return 1;
+		if (!*end)
+			break;
+	}
+	return 0;
+}
+
+/* Process namespaces: all when nothing limits us, only those of processes
+ * under the configured cgroups when some are, none with only --netns. */
+static int disc_pid_wanted(struct daemon *d, pid_t pid)
+{
+	if (d->cfg.n_cgroups > 0)
+		return disc_pid_in_cgroups(d, pid);
+	return d->cfg.n_netns == 0;
+}
+
 static int disc_pids_wanted(struct daemon *d)
 {
-	return d->cfg.n_netns == 0;
+	return d->cfg.n_netns == 0 || d->cfg.n_cgroups > 0;
 }
 
 struct container *discovery_container(struct daemon *d, const char *id)
@@ -312,7 +366,7 @@ static void disc_pid_seen(struct daemon *d, pid_t pid)
 		discovery_note_pid(d, w, pid);
 		return;
 	}
-	if (!disc_pids_wanted(d) || ino == netns_self_inode())
+	if (ino == netns_self_inode() || !disc_pid_wanted(d, pid))
 		return;
 	fd = netns_open_pid(pid);
 	if (fd == -1)

@@ -34,6 +34,10 @@ static void usage(FILE *out)
 		"                      repeatable, shell patterns allowed ('nseg-t-*').\n"
 		"                      Without it every named netns and every\n"
 		"                      container/process netns is watched.\n"
+		"      --cgroup PATH   watch the namespaces of processes under this\n"
+		"                      cgroup path only (repeatable; e.g. /kubepods,\n"
+		"                      /machine.slice). With --netns and no --cgroup,\n"
+		"                      process namespaces are not watched at all.\n"
 		"      --host          also watch the host's own network namespace\n"
 		"      --queue N       NFQUEUE number used in each netns (default 4200)\n"
 		"      --fail open|closed  what the kernel does with new connections\n"
@@ -51,13 +55,15 @@ static void usage(FILE *out)
 		NSEGD_DEFAULT_CONFIG);
 }
 
-enum { OPT_DB = 256, OPT_SOCKET, OPT_NETNS, OPT_HOST, OPT_QUEUE, OPT_FAIL };
+enum { OPT_DB = 256, OPT_SOCKET, OPT_NETNS, OPT_CGROUP, OPT_HOST, OPT_QUEUE,
+       OPT_FAIL };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "host", no_argument, NULL, OPT_HOST },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "fail", required_argument, NULL, OPT_FAIL },
@@ -72,8 +78,8 @@ static const struct option long_opts[] = {
 struct cli_overrides {
 	const char *config;
 	const char *db, *socket;
-	char **netns;
-	size_t n_netns;
+	char **netns, **cgroups;
+	size_t n_netns, n_cgroups;
 	int host, queue, fail_open, verbose, check, to_syslog;
 };
 
@@ -94,7 +100,8 @@ static void parse_args(int argc, char **argv, struct cli_overrides *o)
 	o->queue = -1;
 	o->fail_open = -1;
 	o->netns = calloc((size_t)argc, sizeof(char *));
-	if (!o->netns)
+	o->cgroups = calloc((size_t)argc, sizeof(char *));
+	if (!o->netns || !o->cgroups)
 		exit(1);
 	while ((ch = getopt_long(argc, argv, "c:nvshV", long_opts, NULL)) != -1) {
 		switch (ch) {
@@ -102,6 +109,7 @@ static void parse_args(int argc, char **argv, struct cli_overrides *o)
 		case OPT_DB: o->db = optarg; break;
 		case OPT_SOCKET: o->socket = optarg; break;
 		case OPT_NETNS: o->netns[o->n_netns++] = optarg; break;
+		case OPT_CGROUP: o->cgroups[o->n_cgroups++] = optarg; break;
 		case OPT_HOST: o->host = 1; break;
 		case OPT_QUEUE:
 			errno = 0;
@@ -152,6 +160,13 @@ static int apply_overrides(struct config *c, const struct cli_overrides *o)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < o->n_cgroups; i++) {
+		if (config_add_cgroup(c, o->cgroups[i]) == -1) {
+			fprintf(stderr, "nsegd: --cgroup: invalid path '%s': %s\n",
+				o->cgroups[i], config_cgroup_invalid(o->cgroups[i]));
+			return -1;
+		}
+	}
 	if (o->host)
 		c->host = 1;
 	if (o->queue >= 0)
@@ -182,6 +197,7 @@ int main(int argc, char **argv)
 	if (apply_overrides(&d.cfg, &o) == -1)
 		return 2;
 	free(o.netns);
+	free(o.cgroups);
 	if (o.check) {
 		config_write_yaml(&d.cfg, stdout);
 		config_free(&d.cfg);

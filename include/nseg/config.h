@@ -42,6 +42,8 @@ struct config_network {
 	struct nseg_cidr cidr;
 };
 
+#define CONFIG_CGROUP_PATH_MAX 1024
+
 struct config {
 	char db_path[4096];    /* db */
 	char socket_path[108]; /* socket: must fit sun_path */
@@ -52,6 +54,9 @@ struct config {
 	int host;              /* host: also watch the host's own netns */
 	char **netns;          /* netns: names or fnmatch patterns; none = all */
 	size_t n_netns;
+	char **cgroups;        /* cgroups: process namespaces only of processes
+				  under these cgroup paths */
+	size_t n_cgroups;
 	struct config_network *networks; /* networks: named external CIDRs */
 	size_t n_networks;
 	uint32_t flush_interval_ms; /* flush_interval */
@@ -100,5 +105,10 @@ const char *config_netns_invalid(const char *pattern);
 /* Appends a netns name/pattern (for a repeatable --netns). Returns 0, or
  * -1 with errno EINVAL (see config_netns_invalid()) or ENOMEM. */
 int config_add_netns(struct config *c, const char *pattern);
+
+/* Why path is not an acceptable cgroup path, or NULL when it is. */
+const char *config_cgroup_invalid(const char *path);
+/* Appends a cgroup path (repeatable --cgroup); -1 with errno EINVAL/ENOMEM. */
+int config_add_cgroup(struct config *c, const char *path);
 
 #endif

@@ -24,6 +24,9 @@ static const char full_yaml[] =
 	"  - web-*\n"
 	"  - 'db[0-9]'\n"
 	"  - \"*\"\n"
+	"cgroups:\n"
+	"  - /kubepods\n"
+	"  - \"/machine.slice\"\n"
 	"networks:\n"
 	"  - name: office\n"
 	"    cidr: 10.1.0.0/16\n"
@@ -102,6 +105,9 @@ START_TEST(test_full_file)
 	ck_assert_int_eq(c.fail_open, 0);
 	ck_assert_int_eq(c.host, 1);
 	ck_assert_uint_eq(c.n_netns, 3);
+	ck_assert_uint_eq(c.n_cgroups, 2);
+	ck_assert_str_eq(c.cgroups[0], "/kubepods");
+	ck_assert_str_eq(c.cgroups[1], "/machine.slice");
 	ck_assert_str_eq(c.netns[0], "web-*");
 	ck_assert_str_eq(c.netns[1], "db[0-9]");
 	ck_assert_str_eq(c.netns[2], "*");
@@ -167,6 +173,10 @@ static const struct {
 	  "nsegd.yaml:2:1: unknown key 'log_levl' (did you mean "
 	  "'log_level'?)" },
 	{ "- db\n", "nsegd.yaml:1:1: expected a mapping, got a list" },
+	{ "cgroups: [kubepods]\n",
+	  "nsegd.yaml:1:11: a cgroup path must start with '/'" },
+	{ "cgroups: /kubepods\n",
+	  "nsegd.yaml:1:10: expected a list, got a value" },
 	{ "queue: 65536\n", "nsegd.yaml:1:8: expected an integer from 0 to "
 			    "65535, got '65536'" },
 	{ "queue: -1\n", "nsegd.yaml:1:8: expected an integer from 0 to "
@@ -388,6 +398,7 @@ START_TEST(test_write_normalised)
 			      "host: false\n"
 			      "netns:\n"
 			      "  - \"*\"\n"
+			      "cgroups: []\n"
 			      "networks:\n"
 			      "  - name: \"n\"\n"
 			      "    cidr: \"10.0.0.0/8\"\n"
