@@ -23,7 +23,21 @@ mkdir -p "$T_TMP/www" "$T_TMP/bin" && echo hello >"$T_TMP/www/index.html"
 for a in wget nc httpd ping; do ln -s "$BB" "$T_TMP/bin/$a"; done
 B=$T_TMP/bin
 
-t_start_nsegd || exit 1
+# Two hosts the daemon does not watch (another prefix): peers outside.
+for x in 9 10; do
+	ns=nseg-t-ext$x-$$
+	ip netns add "$ns" && T_NETNS+=("$ns")
+	ip -n "$T_PFX-sw" link add "p$x" type veth peer name eth0 netns "$ns"
+	ip -n "$T_PFX-sw" link set "p$x" master br0 up
+	ip -n "$ns" addr add "10.66.0.$x/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" socat TCP-LISTEN:9999,fork,reuseaddr SYSTEM:'echo ext' >/dev/null 2>&1 &
+	T_PIDS+=($!)
+done
+# A named network covers .8-.9 only; .10 stays a bare address.
+printf 'networks:\n  - name: lab\n    cidr: 10.66.0.8/31\n' >"$T_TMP/nsegd.yaml"
+t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
 
 # Servers.
 t_bg db socat TCP6-LISTEN:5432,ipv6only=0,fork,reuseaddr SYSTEM:'echo db'
@@ -56,7 +70,14 @@ edges() {
 		| join(" ")' | sed "s|$T_PFX-||g" | sort
 }
 
+t_ok "ext9 up" t_wait_for 5 bash -c "ip netns exec nseg-t-ext9-$$ ss -Htln 'sport = :9999' | grep -q ."
+t_ok "ext10 up" t_wait_for 5 bash -c "ip netns exec nseg-t-ext10-$$ ss -Htln 'sport = :9999' | grep -q ."
+t_eq "web->external host in a named network" ext "$(t_in web socat -u TCP:10.66.0.9:9999 -)"
+t_eq "web->external host outside every network" ext "$(t_in web socat -u TCP:10.66.0.10:9999 -)"
+
 t_eq "web's edges" "$(sort <<EOF2
+egress $SOCAT socat external:lab - tcp 9999
+egress $SOCAT socat external:10.66.0.10/32 - tcp 9999
 egress $BB wget netns:api httpd tcp 8080
 egress $BB nc netns:api httpd tcp 8080
 egress $SOCAT socat netns:api httpd tcp 8080
