@@ -1,7 +1,10 @@
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "nseg/cli.h"
@@ -56,15 +59,81 @@ static int cli_client_daemon_error(const json_t *payload)
 	return CLI_EXIT_ERROR;
 }
 
-/* Reads replies until END or ERROR; returns an exit code. */
-static int cli_client_collect(int fd, const char *path, json_t *records)
+/*
+ * Following: SIGINT and SIGTERM are blocked and arrive on a descriptor
+ * instead, so the wait for the next record can end with exit status 0.
+ * Returns the signalfd, or -1 (errno) with the mask unchanged.
+ */
+static int cli_client_signals_on(sigset_t *old)
+{
+	sigset_t set;
+	int sfd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, old) == -1)
+		return -1;
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd == -1)
+		sigprocmask(SIG_SETMASK, old, NULL);
+	return sfd;
+}
+
+/* Takes the signals that came (so unblocking does not deliver them
+ * again) and restores the mask. */
+static void cli_client_signals_off(int sfd, const sigset_t *old)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+	close(sfd);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Waits for fd to be readable (1) or a signal on sfd (0); -1 (errno). */
+static int cli_client_wait(int fd, int sfd)
+{
+	struct pollfd p[2] = {
+	    {.fd = fd, .events = POLLIN},
+	    {.fd = sfd, .events = POLLIN},
+	};
+
+	for (;;) {
+		int n = poll(p, 2, -1);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		return p[1].revents ? 0 : 1;
+	}
+}
+
+/*
+ * Reads replies until END or ERROR, or, when sfd is not -1, a signal;
+ * returns an exit code.
+ */
+static int cli_client_collect(int fd, const char *path, int sfd,
+			      cli_record_fn fn, void *arg)
 {
 	for (;;) {
 		struct ctl_io_msg m;
 		char err[256];
-		int st =
+		int rc = CLI_EXIT_ERROR, more = 0, st, w = 1;
+
+		if (sfd != -1)
+			w = cli_client_wait(fd, sfd);
+		if (w == 0)
+			return CLI_EXIT_OK;
+		if (w == -1) {
+			fprintf(stderr, "nsegctl: %s: poll: %s\n", path,
+				strerror(errno));
+			return CLI_EXIT_ERROR;
+		}
+		st =
 		    ctl_io_recv(fd, &m, CLI_REPLY_TIMEOUT_MS, err, sizeof(err));
-		int rc = CLI_EXIT_ERROR, more = 0;
 
 		if (st == CTL_IO_EVERSION)
 			fprintf(stderr,
@@ -80,7 +149,7 @@ static int cli_client_collect(int fd, const char *path, json_t *records)
 			fprintf(stderr, "nsegctl: %s: bad reply: %s\n", path,
 				err);
 		else if (m.type == NSEG_CTL_RECORD)
-			more = json_array_append(records, m.payload) == 0;
+			more = fn(m.payload, arg) == 0;
 		else if (m.type == NSEG_CTL_END)
 			rc = CLI_EXIT_OK;
 		else if (m.type == NSEG_CTL_ERROR)
@@ -96,15 +165,20 @@ static int cli_client_collect(int fd, const char *path, json_t *records)
 	}
 }
 
-int cli_client_fetch(const struct cli_opts *o, uint16_t type,
-		     const json_t *args, json_t **records)
+int cli_client_stream(const struct cli_opts *o, uint16_t type,
+		      const json_t *args, int follow, cli_record_fn fn,
+		      void *arg)
 {
-	json_t *arr = json_array();
-	int fd = -1, rc = CLI_EXIT_ERROR;
+	int fd = -1, sfd = -1, rc = CLI_EXIT_ERROR;
+	sigset_t old;
 
-	if (!arr) {
-		fprintf(stderr, "nsegctl: out of memory\n");
-		goto out;
+	if (follow) {
+		sfd = cli_client_signals_on(&old);
+		if (sfd == -1) {
+			fprintf(stderr, "nsegctl: signalfd: %s\n",
+				strerror(errno));
+			goto out;
+		}
 	}
 	fd = ctl_io_connect(o->socket, CLI_CONNECT_TIMEOUT_MS);
 	if (fd == -1) {
@@ -121,15 +195,56 @@ int cli_client_fetch(const struct cli_opts *o, uint16_t type,
 			o->socket, strerror(errno));
 		goto out;
 	}
-	rc = cli_client_collect(fd, o->socket, arr);
-	if (rc == CLI_EXIT_OK) {
-		*records = arr;
-		arr = NULL;
-	}
+	rc = cli_client_collect(fd, o->socket, sfd, fn, arg);
 out:
 	if (fd != -1)
 		close(fd);
+	if (sfd != -1)
+		cli_client_signals_off(sfd, &old);
+	return rc;
+}
+
+static int cli_client_append(json_t *rec, void *arg)
+{
+	if (json_array_append(arg, rec) == 0)
+		return 0;
+	fprintf(stderr, "nsegctl: out of memory\n");
+	return -1;
+}
+
+int cli_client_fetch(const struct cli_opts *o, uint16_t type,
+		     const json_t *args, json_t **records)
+{
+	json_t *arr = json_array();
+	int rc = CLI_EXIT_ERROR;
+
+	if (!arr) {
+		fprintf(stderr, "nsegctl: out of memory\n");
+		return rc;
+	}
+	rc = cli_client_stream(o, type, args, 0, cli_client_append, arr);
+	if (rc == CLI_EXIT_OK)
+		*records = json_incref(arr);
 	json_decref(arr);
+	return rc;
+}
+
+int cli_client_fetch_one(const struct cli_opts *o, uint16_t type,
+			 const json_t *args, json_t **record)
+{
+	json_t *recs = NULL, *rec;
+	int rc = cli_client_fetch(o, type, args, &recs);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rec = json_array_get(recs, 0);
+	if (json_is_object(rec)) {
+		*record = json_incref(rec);
+	} else {
+		fprintf(stderr, "nsegctl: nsegd sent no reply record\n");
+		rc = CLI_EXIT_ERROR;
+	}
+	json_decref(recs);
 	return rc;
 }
 

@@ -17,6 +17,8 @@ static const struct cli_cmd *const nsegctl_cmds[] = {
     &cmd_status_def,
     &cmd_workloads_def,
     &cmd_baseline_def,
+    &cmd_mode_def,
+    &cmd_alerts_def,
 };
 
 #define NSEGCTL_NCMDS (sizeof(nsegctl_cmds) / sizeof(nsegctl_cmds[0]))
@@ -39,7 +41,10 @@ static void nsegctl_usage(FILE *f)
 		char head[64];
 
 		snprintf(head, sizeof(head), "%s %s", c->name, c->synopsis);
-		fprintf(f, "  %-38s %s\n", head, c->summary);
+		if (strlen(head) > 38)
+			fprintf(f, "  %s\n  %-38s %s\n", head, "", c->summary);
+		else
+			fprintf(f, "  %-38s %s\n", head, c->summary);
 	}
 	fprintf(
 	    f,

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,16 +87,29 @@ static size_t table_width(const char *s)
 	return w;
 }
 
-static void table_print_row(const struct table *t, const char *const *row,
-			    const size_t *widths, FILE *f)
+/* Writes s with control characters replaced, like table_clean(). */
+static void table_put(const char *s, FILE *f)
 {
-	for (size_t c = 0; c < t->ncols; c++) {
-		if (c + 1 == t->ncols) {
-			fprintf(f, "%s\n", row[c]);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		fputc((ch < 0x20 || ch == 0x7f) ? '?' : ch, f);
+	}
+}
+
+void table_print_fixed(size_t ncols, const char *const *row,
+		       const size_t *widths, FILE *f)
+{
+	for (size_t c = 0; c < ncols; c++) {
+		const char *cell = row[c] ? row[c] : "-";
+		size_t w = table_width(cell);
+
+		table_put(cell, f);
+		if (c + 1 == ncols) {
+			fputc('\n', f);
 			break;
 		}
-		fprintf(f, "%s%*s", row[c],
-			(int)(widths[c] - table_width(row[c]) + 2), "");
+		fprintf(f, "%*s", (int)(w < widths[c] ? widths[c] - w + 2 : 2),
+			"");
 	}
 }
 
@@ -113,10 +127,11 @@ void table_print(const struct table *t, FILE *f)
 				widths[c] = w;
 		}
 	}
-	table_print_row(t, t->headers, widths, f);
+	table_print_fixed(t->ncols, t->headers, widths, f);
 	for (size_t r = 0; r < t->nrows; r++)
-		table_print_row(t, (const char *const *)t->cells + r * t->ncols,
-				widths, f);
+		table_print_fixed(t->ncols,
+				  (const char *const *)t->cells + r * t->ncols,
+				  widths, f);
 	free(widths);
 }
 
@@ -136,6 +151,19 @@ const json_t *table_get(const json_t *rec, const char *path)
 		path = dot + 1;
 	}
 	return rec ? json_object_get(rec, path) : NULL;
+}
+
+const char *table_fmt_process(const json_t *proc, char *buf, size_t len)
+{
+	char comm[64], exe[1024];
+
+	table_fmt(table_get(proc, "comm"), comm, sizeof(comm));
+	table_fmt(table_get(proc, "exe"), exe, sizeof(exe));
+	if (strcmp(comm, "-") && strcmp(exe, "-"))
+		snprintf(buf, len, "%s(%s)", comm, exe);
+	else
+		snprintf(buf, len, "%s", strcmp(exe, "-") ? exe : comm);
+	return buf;
 }
 
 static int table_is_scalar(const json_t *v)

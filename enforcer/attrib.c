@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "nseg/daemon.h"
+#include "nseg/enforce.h"
+#include "nseg/policy.h"
 #include "nseg/evloop.h"
 #include "nseg/flow_memo.h"
 #include "nseg/icmp_socks.h"
@@ -224,9 +226,10 @@ static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
 		 remote->family == AF_INET ? 32 : 128);
 }
 
-/* Fills the local end of k: workload, version, process. */
+/* Fills the local end of k: workload, version, process (and x's pid and
+ * container, for alerts). */
 static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
-			 struct nseg_edge_key *k)
+			 struct nseg_edge_key *k, struct enforce_ctx *x)
 {
 	struct daemon *d = w->d;
 	enum attrib_reason why = ATTRIB_OTHER_PROTO;
@@ -260,6 +263,8 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 		return;
 	}
 	k->proc = pi.id;
+	x->pid = pi.pid;
+	snprintf(x->container, sizeof(x->container), "%s", pi.container_id);
 	if (egress)
 		flow_memo_put(d->memo, p, w->ino, pi.pid,
 			      evloop_now_ms(d->loop));
@@ -276,9 +281,17 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 	}
 }
 
+/* What cannot be parsed cannot be judged: accepted while learning or
+ * notifying, dropped by an enforcing namespace. */
+static int attrib_unjudged(struct nsw *w)
+{
+	return w->mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
+}
+
 int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 {
 	struct daemon *d = w->d;
+	struct enforce_ctx x = { 0 };
 	struct nseg_edge_key k;
 	struct nseg_pkt p;
 	const char *why;
@@ -286,7 +299,7 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 
 	if (!buf || pkt_parse(buf, len, &p, &why) == -1 || p.is_fragment) {
 		d->unattributed[ATTRIB_BAD_PACKET]++;
-		return -1;
+		return attrib_unjudged(w);
 	}
 	/* conntrack also calls "new" a TCP flow it picks up mid-stream
 	 * (after its entry expired or was flushed): only a SYN without ACK
@@ -295,7 +308,7 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	if (p.proto == IPPROTO_TCP && (p.tcp_flags & ATTRIB_TCP_OPEN_MASK) !=
 					      ATTRIB_TCP_SYN) {
 		d->unattributed[ATTRIB_MIDSTREAM]++;
-		return -1;
+		return NF_ACCEPT;
 	}
 	memset(&k, 0, sizeof(k));
 	k.dir = egress ? NSEG_EGRESS : NSEG_INGRESS;
@@ -306,8 +319,10 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 		k.port = p.dport;
 	else if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6)
 		k.port = p.icmp_type;
-	attrib_local(w, &p, egress, &k);
+	attrib_local(w, &p, egress, &k, &x);
 	attrib_peer(w, &p, egress, &k);
+	pkt_addr_to_str(egress ? &p.dst : &p.src, x.peer_address,
+			sizeof(x.peer_address));
 	if (learn_agg_record(d->agg, &k, daemon_now()) == -1 &&
 	    errno == ENOSPC) {
 		/* Full: write what is pending, then count this one. An
@@ -315,5 +330,5 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 		daemon_flush(d);
 		learn_agg_record(d->agg, &k, daemon_now());
 	}
-	return 0;
+	return enforce_verdict(w, &k, &x);
 }

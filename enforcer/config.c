@@ -35,6 +35,10 @@ void config_init_defaults(struct config *c)
 	c->flush_interval_ms = CONFIG_DEFAULT_FLUSH_MS;
 	c->copy_range = CONFIG_DEFAULT_COPY_RANGE;
 	c->log_level = LOG_LVL_INFO;
+	snprintf(c->alerts_file, sizeof(c->alerts_file), "%s",
+		 CONFIG_DEFAULT_ALERTS_FILE);
+	c->alert_window_ms = CONFIG_DEFAULT_ALERT_WINDOW_MS;
+	c->stop_keeps_enforcement = 1;
 	snprintf(c->podman_storage, sizeof(c->podman_storage), "%s",
 		 CONFIG_DEFAULT_PODMAN_STORAGE);
 	snprintf(c->runc_state, sizeof(c->runc_state), "%s",
@@ -410,6 +414,45 @@ static int opt_flush_interval(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+/* "" switches the JSON-lines file off; anything else is an absolute path. */
+static int opt_alerts_file(struct config *c, const struct yaml_node *v,
+			   struct yaml_error *err)
+{
+	if (yaml_tree_get_string(v, c->alerts_file, sizeof(c->alerts_file),
+				 err) < 0)
+		return -1;
+	if (c->alerts_file[0] && c->alerts_file[0] != '/') {
+		yaml_tree_error_at(err, v,
+				   "expected an absolute path or \"\"");
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_alert_window(struct config *c, const struct yaml_node *v,
+			    struct yaml_error *err)
+{
+	uint64_t ms;
+
+	if (yaml_tree_get_duration_ms(v, &ms, err) < 0)
+		return -1;
+	if (ms < 1000 || ms > 86400000) {
+		yaml_tree_error_at(err, v,
+				   "alert_window must be from 1s to 1d, got '%s'",
+				   yaml_tree_scalar(v));
+		return -1;
+	}
+	c->alert_window_ms = (uint32_t)ms;
+	return 0;
+}
+
+static int opt_stop_keeps_enforcement(struct config *c,
+				      const struct yaml_node *v,
+				      struct yaml_error *err)
+{
+	return yaml_tree_get_bool(v, &c->stop_keeps_enforcement, err);
+}
+
 static int opt_copy_range(struct config *c, const struct yaml_node *v,
 			  struct yaml_error *err)
 {
@@ -471,6 +514,9 @@ static const struct {
 	{ "flush_interval", opt_flush_interval },
 	{ "copy_range", opt_copy_range },
 	{ "log_level", opt_log_level },
+	{ "alerts_file", opt_alerts_file },
+	{ "alert_window", opt_alert_window },
+	{ "stop_keeps_enforcement", opt_stop_keeps_enforcement },
 	{ "runtime", opt_runtime },
 };
 
@@ -478,7 +524,8 @@ static const struct {
 static const char *const config_keys[] = {
 	"db",	    "socket",	"socket_group",	  "queue",	"queue_maxlen",
 	"fail",	    "host",	"netns",	  "cgroups",	"networks",
-	"flush_interval", "copy_range", "log_level", "runtime", NULL,
+	"flush_interval", "copy_range", "log_level", "alerts_file",
+	"alert_window", "stop_keeps_enforcement", "runtime", NULL,
 };
 
 _Static_assert(ARRAY_SIZE(config_keys) == ARRAY_SIZE(config_opts) + 1,
@@ -642,6 +689,11 @@ int config_write_yaml(const struct config *c, FILE *out)
 	write_duration(out, c->flush_interval_ms);
 	fprintf(out, "\ncopy_range: %u\n", c->copy_range);
 	fprintf(out, "log_level: %s\n", config_log_names[level]);
+	write_key_str(out, "", "alerts_file", c->alerts_file);
+	fputs("alert_window: ", out);
+	write_duration(out, c->alert_window_ms);
+	fprintf(out, "\nstop_keeps_enforcement: %s\n",
+		c->stop_keeps_enforcement ? "true" : "false");
 	fputs("runtime:\n", out);
 	write_key_str(out, "  ", "podman_storage", c->podman_storage);
 	write_key_str(out, "  ", "runc_state", c->runc_state);

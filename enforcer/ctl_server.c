@@ -40,13 +40,17 @@ struct ctl_conn {
 	int in_handler; /* the handler holds c: free only after it returns */
 	int done;	/* END or ERROR queued */
 	int dead;	/* peer gone or over a cap: drop without writing */
+	int kept;	/* ctl_conn_keep(): outlives its handler */
+	ctl_close_fn on_close;
+	void *close_arg;
 	uint32_t events;
 	struct ctl_io_dec dec;
 	char *out;
 	size_t out_off;
 	size_t out_len;
 	size_t out_cap;
-	struct ev_timer *timer;
+	struct ev_timer *timer; /* idle timeout; none once kept */
+	struct ev_timer *later; /* settles a kept connection from the loop */
 	struct ctl_conn *next;
 };
 
@@ -74,6 +78,10 @@ static void ctl_conn_free(struct ctl_conn *c)
 {
 	struct ctl_server *s = c->s;
 
+	/* dead first: a reply from on_close fails instead of queueing */
+	c->dead = 1;
+	if (c->kept)
+		c->on_close(c, c->close_arg);
 	for (struct ctl_conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -83,6 +91,8 @@ static void ctl_conn_free(struct ctl_conn *c)
 	s->nconns--;
 	if (c->timer)
 		evloop_timer_cancel(s->l, c->timer);
+	if (c->later)
+		evloop_timer_cancel(s->l, c->later);
 	evloop_del_fd(s->l, c->fd);
 	close(c->fd);
 	ctl_io_dec_release(&c->dec);
@@ -100,11 +110,15 @@ static void ctl_conn_idle(void *arg)
 	ctl_conn_free(c);
 }
 
-/* Restarts the idle clock; called on every bit of progress. */
+/* Restarts the idle clock; called on every bit of progress. A kept
+ * connection waits for the daemon, not the client: it has no clock. */
 static void ctl_conn_arm(struct ctl_conn *c)
 {
 	if (c->timer)
 		evloop_timer_cancel(c->s->l, c->timer);
+	c->timer = NULL;
+	if (c->kept)
+		return;
 	c->timer = evloop_timer_add(c->s->l, c->s->idle_ms, ctl_conn_idle, c);
 	if (!c->timer)
 		log_warnx("control: cannot arm the idle timer");
@@ -117,6 +131,19 @@ static void ctl_conn_watch(struct ctl_conn *c, uint32_t events)
 	if (evloop_mod_fd(c->s->l, c->fd, events) == -1)
 		log_warn("control: epoll mod");
 	c->events = events;
+}
+
+/* Output to write, the request to read, or, on a kept connection,
+ * the client's hang-up to notice. */
+static uint32_t ctl_conn_events(const struct ctl_conn *c)
+{
+	uint32_t events = 0;
+
+	if (c->out_off < c->out_len)
+		events |= EPOLLOUT;
+	if (c->reading || (c->kept && !c->done))
+		events |= EPOLLIN;
+	return events;
 }
 
 /*
@@ -133,10 +160,48 @@ static void ctl_conn_settle(struct ctl_conn *c)
 		ctl_conn_free(c);
 		return;
 	}
-	if (c->out_off < c->out_len)
-		ctl_conn_watch(c, EPOLLOUT);
-	else if (c->reading)
-		ctl_conn_watch(c, EPOLLIN);
+	ctl_conn_watch(c, ctl_conn_events(c));
+}
+
+static void ctl_conn_later_cb(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	c->later = NULL;
+	ctl_conn_settle(c);
+}
+
+static void ctl_conn_later(struct ctl_conn *c)
+{
+	if (c->later)
+		return;
+	c->later = evloop_timer_add(c->s->l, 0, ctl_conn_later_cb, c);
+	if (!c->later)
+		log_warnx("control: cannot schedule closing a kept client");
+}
+
+/* A kept connection outside its handler: the daemon pushes to it. */
+static int ctl_conn_pushed(const struct ctl_conn *c)
+{
+	return c->kept && !c->in_handler;
+}
+
+/*
+ * Nothing but the reply functions drives a pushed connection, so after
+ * each one (which has written what the socket took: a follower wants
+ * its records now) this waits for EPOLLOUT if output is left, and has
+ * a connection that ended or died freed from the loop, never here: the
+ * caller may be walking its list of followers, and on_close would
+ * change that list under it.
+ */
+static void ctl_conn_kick(struct ctl_conn *c)
+{
+	if (!ctl_conn_pushed(c))
+		return;
+	if (c->dead || c->done)
+		ctl_conn_later(c);
+	else
+		ctl_conn_watch(c, ctl_conn_events(c));
 }
 
 /* ---- output ---- */
@@ -225,7 +290,8 @@ static int ctl_conn_queue(struct ctl_conn *c, uint16_t type, json_t *payload)
 	}
 	if (ctl_conn_append(c, buf, len) == -1)
 		goto out;
-	if (c->out_len - c->out_off >= CTL_SERVER_FLUSH_AT)
+	if (c->out_len - c->out_off >= CTL_SERVER_FLUSH_AT ||
+	    ctl_conn_pushed(c))
 		ctl_conn_flush(c);
 	rc = c->dead ? -1 : 0;
 out:
@@ -242,6 +308,7 @@ int ctl_reply_record(struct ctl_conn *c, json_t *obj)
 		goto out;
 	}
 	rc = ctl_conn_queue(c, NSEG_CTL_RECORD, obj);
+	ctl_conn_kick(c);
 out:
 	json_decref(obj);
 	return rc;
@@ -254,6 +321,7 @@ int ctl_reply_end(struct ctl_conn *c)
 
 	json_decref(empty);
 	c->done = 1;
+	ctl_conn_kick(c);
 	return rc;
 }
 
@@ -269,6 +337,7 @@ static int ctl_reply_verror(struct ctl_conn *c, int code, const char *fmt,
 	rc = o ? ctl_conn_queue(c, NSEG_CTL_ERROR, o) : -1;
 	json_decref(o);
 	c->done = 1;
+	ctl_conn_kick(c);
 	return rc;
 }
 
@@ -286,6 +355,17 @@ int ctl_reply_error(struct ctl_conn *c, int code, const char *fmt, ...)
 uid_t ctl_conn_uid(const struct ctl_conn *c)
 {
 	return c->uid;
+}
+
+int ctl_conn_keep(struct ctl_conn *c, ctl_close_fn on_close, void *arg)
+{
+	if (!c->in_handler || c->kept || c->done || c->dead || !on_close)
+		return -1;
+	c->kept = 1;
+	c->on_close = on_close;
+	c->close_arg = arg;
+	ctl_conn_arm(c); /* cancels the idle clock */
+	return 0;
 }
 
 /* ---- requests ---- */
@@ -313,7 +393,7 @@ static void ctl_conn_dispatch(struct ctl_conn *c, struct ctl_io_msg *m)
 	c->in_handler = 1;
 	h->fn(c, m->payload, h->arg);
 	c->in_handler = 0;
-	if (!c->done && !c->dead) {
+	if (!c->done && !c->dead && !c->kept) {
 		log_warnx("control: handler for command %u did not end its "
 			  "reply",
 			  m->type);
@@ -371,12 +451,33 @@ static void ctl_conn_read(struct ctl_conn *c)
 		ctl_io_dec_release(&c->dec);
 }
 
+/*
+ * A kept client has nothing more to say: readable means it left, or it
+ * broke the one-request rule, and either way it is dropped.
+ */
+static void ctl_conn_hangup(struct ctl_conn *c)
+{
+	char buf[256];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		log_debug("control: client uid %u sent data after its "
+			  "request, dropped",
+			  (unsigned)c->uid);
+	c->dead = 1;
+}
+
 static void ctl_conn_cb(int fd, uint32_t events, void *arg)
 {
 	struct ctl_conn *c = arg;
+	uint32_t in = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
 
-	if (c->reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (c->reading && in)
 		ctl_conn_read(c);
+	else if (c->kept && in)
+		ctl_conn_hangup(c);
 	else if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		ctl_conn_flush(c);
 	ctl_conn_settle(c);
@@ -678,8 +779,13 @@ void ctl_server_free(struct ctl_server *s)
 {
 	if (!s)
 		return;
-	while (s->conns)
+	/* What the sockets take without waiting still goes out, so a
+	 * follower ended just before shutdown gets its END. */
+	while (s->conns) {
+		if (!s->conns->dead)
+			ctl_conn_flush(s->conns);
 		ctl_conn_free(s->conns);
+	}
 	evloop_del_fd(s->l, s->fd);
 	close(s->fd);
 	unlink(s->path);

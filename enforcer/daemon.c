@@ -16,14 +16,17 @@
 #include <unistd.h>
 
 #include "nseg/addr_watch.h"
+#include "nseg/alerts.h"
 #include "nseg/ctl_server.h"
 #include "nseg/daemon.h"
 #include "nseg/daemon_run.h"
 #include "nseg/evloop.h"
+#include "nseg/enforce.h"
 #include "nseg/flow_memo.h"
 #include "nseg/learn_agg.h"
 #include "nseg/log.h"
 #include "nseg/netns.h"
+#include "nseg/policy.h"
 #include "nseg/nft_table.h"
 #include "nseg/proc_cache.h"
 #include "nseg/store.h"
@@ -38,13 +41,18 @@ int64_t daemon_now(void)
 
 int daemon_flush(struct daemon *d)
 {
-	if (learn_agg_pending(d->agg) == 0)
-		return 0;
-	if (learn_agg_flush(d->agg, d->store) == -1) {
+	int rc = 0;
+
+	if (learn_agg_pending(d->agg) &&
+	    learn_agg_flush(d->agg, d->store) == -1) {
 		log_warnx("writing learned edges failed; kept for the next try");
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (alerts_flush(d->alerts, d->store) == -1) {
+		log_warnx("writing alerts failed; kept for the next try");
+		rc = -1;
+	}
+	return rc;
 }
 
 static void daemon_flush_timer(void *arg)
@@ -129,6 +137,18 @@ static int daemon_open_store(struct daemon *d, char *err, size_t errlen)
 	return d->store ? 0 : -1;
 }
 
+static void daemon_alerts_dir(struct daemon *d)
+{
+	char dir[sizeof(d->cfg.alerts_file)];
+
+	if (!d->cfg.alerts_file[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s", d->cfg.alerts_file);
+	if (mkdir(dirname(dir), 0750) == -1 && errno != EEXIST)
+		log_warn("cannot create %s; alerts go to the database and "
+			 "syslog only", dir);
+}
+
 static void daemon_runtime_paths(struct daemon *d)
 {
 	struct runtime_paths *p = &d->rpaths;
@@ -177,13 +197,23 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	d->pc = proc_cache_new("/proc");
 	d->rcache = runtime_cache_new();
 	d->memo = flow_memo_new();
-	if (!d->loop || !d->agg || !d->pc || !d->rcache || !d->memo) {
+	d->policy = policy_new();
+	d->alerts = alerts_new(d->cfg.alerts_file, d->cfg.alert_window_ms / 1000);
+	if (!d->loop || !d->agg || !d->pc || !d->rcache || !d->memo ||
+	    !d->policy || !d->alerts) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	daemon_runtime_paths(d);
 	if (daemon_open_store(d, err, errlen) == -1)
 		return -1;
+	/* Before any table is built: a restarted daemon must install the
+	 * approved baselines, not a learning table, in enforced namespaces. */
+	if (policy_load_all(d->policy, d->store) == -1) {
+		snprintf(err, errlen, "loading approved baselines failed");
+		return -1;
+	}
+	daemon_alerts_dir(d);
 	d->native_queue = nft_table_probe_native_queue();
 	if (d->native_queue == -1) {
 		log_warnx("probing the nft queue expression failed; using the "
@@ -200,7 +230,8 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	}
 	d->ctl = ctl_server_new(d->loop, d->cfg.socket_path,
 				d->cfg.socket_group, err, errlen);
-	if (!d->ctl || ctl_handlers_register(d) == -1)
+	if (!d->ctl || ctl_handlers_register(d) == -1 ||
+	    ctl_decide_register(d) == -1)
 		return -1;
 	if (discovery_start(d) == -1) {
 		snprintf(err, errlen, "discovery failed to start");
@@ -226,9 +257,11 @@ void daemon_shutdown(struct daemon *d)
 {
 	if (d->agg && d->store)
 		daemon_flush(d);
-	/* Learn mode leaves nothing behind: every table goes. */
+	/* Learning tables go; notify/enforce tables stay unless configured
+	 * otherwise, so a stop or an upgrade does not lift enforcement. */
 	while (d->nsws)
-		nsw_free(d->nsws, 1);
+		nsw_free(d->nsws, d->nsws->mode == POLICY_LEARN ||
+					  !d->cfg.stop_keeps_enforcement);
 	if (d->loop)
 		discovery_stop(d);
 	ctl_server_free(d->ctl);
@@ -241,6 +274,8 @@ void daemon_shutdown(struct daemon *d)
 	proc_cache_free(d->pc);
 	runtime_cache_free(d->rcache);
 	flow_memo_free(d->memo);
+	policy_free(d->policy);
+	alerts_free(d->alerts);
 	evloop_free(d->loop);
 	netns_shutdown();
 	config_free(&d->cfg);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "nseg/daemon.h"
+#include "nseg/enforce.h"
 #include "nseg/evloop.h"
 #include "nseg/log.h"
 #include "nseg/netns.h"
@@ -170,8 +171,10 @@ void discovery_note_pid(struct daemon *d, struct nsw *w, pid_t pid)
 	c = discovery_container(d, id);
 	if (!c)
 		c = disc_add_container(d, id, w->ino);
-	if (c && !w->cid[0])
+	if (c && !w->cid[0]) {
 		snprintf(w->cid, sizeof(w->cid), "%s", id);
+		enforce_check_identity(w);
+	}
 }
 
 static void disc_note_cb(pid_t pid, void *arg)
@@ -411,8 +414,10 @@ static void disc_container_exited(struct daemon *d, struct nsw *w,
 		free(c);
 		break;
 	}
-	if (strcmp(w->cid, cid) == 0)
+	if (strcmp(w->cid, cid) == 0) {
 		w->cid[0] = '\0';
+		enforce_check_identity(w);
+	}
 }
 
 static void disc_on_exit(pid_t pid, void *arg)

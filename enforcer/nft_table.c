@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nseg/edge.h"
 #include "nseg/log.h"
+#include "nseg/nft_enforce.h"
 #include "nseg/nft_batch.h"
 #include "nseg/nft_table.h"
 
@@ -26,9 +28,10 @@
 static const struct {
 	const char *name;
 	uint32_t hook;
+	uint8_t dir;
 } nft_table_chains[] = {
-	{ "input", NF_INET_LOCAL_IN },
-	{ "output", NF_INET_LOCAL_OUT },
+	{ "input", NF_INET_LOCAL_IN, NSEG_INGRESS },
+	{ "output", NF_INET_LOCAL_OUT, NSEG_EGRESS },
 };
 
 static int nft_table_add_table(struct nft_batch *b, uint16_t type,
@@ -307,6 +310,8 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 	if (nft_table_build_delete(b) == -1 ||
 	    nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1)
 		return -1;
+	if (o->enforce && nft_enforce_add_sets(b, o->enforce) == -1)
+		return -1;
 	for (size_t i = 0; i < 2; i++) {
 		const char *chain = nft_table_chains[i].name;
 
@@ -319,6 +324,10 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 		snprintf(what, sizeof(what), "add rule %s tcp midstream", chain);
 		if (nft_table_add_rule(b, nft_table_midstream_rule(chain),
 				       what) == -1)
+			return -1;
+		if (o->enforce &&
+		    nft_enforce_add_rules(b, chain, nft_table_chains[i].dir,
+					  o->enforce) == -1)
 			return -1;
 		snprintf(what, sizeof(what), "add rule %s queue", chain);
 		if (nft_table_add_rule(b, nft_table_queue_rule(chain, o),

@@ -11,6 +11,7 @@
 
 #include "nseg/addr_watch.h"
 #include "nseg/daemon.h"
+#include "nseg/enforce.h"
 #include "nseg/evloop.h"
 #include "nseg/log.h"
 #include "nseg/netns.h"
@@ -31,10 +32,9 @@ static int nsw_on_packet(const struct nfqueue_packet *p, void *arg)
 	struct nsw *w = arg;
 
 	w->packets++;
-	/* Learn mode accepts everything; attribution happens while the
-	 * packet is held, so the socket is guaranteed to exist. */
-	attrib_packet(w, p->payload, p->len, p->hook);
-	return NF_ACCEPT;
+	/* Attribution happens while the packet is held, so the socket is
+	 * guaranteed to exist; the verdict follows from the mode. */
+	return attrib_packet(w, p->payload, p->len, p->hook);
 }
 
 static void nsw_on_queue(int fd, uint32_t events, void *arg)
@@ -59,6 +59,7 @@ static void nsw_addr_changed(int add, const struct nseg_addr *a, void *arg)
 	}
 	if (add && w->naddrs < NSW_MAX_ADDRS)
 		w->addrs[w->naddrs++] = *a;
+	enforce_addresses_changed(w->d);
 }
 
 static void nsw_on_addr(int fd, uint32_t events, void *arg)
@@ -71,6 +72,7 @@ static void nsw_on_addr(int fd, uint32_t events, void *arg)
 			  w->name);
 		w->naddrs = 0;
 		addr_watch_resync(w->aw);
+		enforce_addresses_changed(w->d);
 	}
 }
 
@@ -82,11 +84,6 @@ static int nsw_open_sockets(struct nsw *w, char *err, size_t errlen)
 		.maxlen = d->cfg.queue_maxlen,
 		.copy_range = d->cfg.copy_range,
 		.fail_open = d->cfg.fail_open,
-	};
-	struct nft_table_opts to = {
-		.queue_num = d->cfg.queue_num,
-		.fail_open = d->cfg.fail_open,
-		.native_queue = d->native_queue,
 	};
 
 	w->diag_fd = netns_socket(w->nsfd, AF_NETLINK, SOCK_DGRAM,
@@ -116,7 +113,7 @@ static int nsw_open_sockets(struct nsw *w, char *err, size_t errlen)
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}
-	return nft_table_apply(w->nft, &to, err, errlen);
+	return enforce_compile(w, err, errlen);
 }
 
 struct nsw *nsw_new(struct daemon *d, int nsfd, const char *name)
@@ -178,7 +175,10 @@ void nsw_free(struct nsw *w, int remove_table)
 	if (w->diag_fd != -1)
 		close(w->diag_fd);
 	close(w->nsfd);
+	free(w->sets);
 	free(w);
+	/* Its addresses leave the sets of the tables that named it. */
+	enforce_addresses_changed(d);
 }
 
 struct nsw *nsw_by_ino(struct daemon *d, uint64_t ino)

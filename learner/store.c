@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,14 @@
  * without joins. The composite foreign key ties each edge to a known
  * version. AUTOINCREMENT on edges.id: ids of deleted edges are never
  * handed out again, so an id an operator saw always means the same edge.
+ *
+ * v2: the operator's decision on each edge (who, when, and whether an
+ * approval covers any process of the workload), a per-workload revision
+ * counted up by every decision that changed something, and alerts. Alerts
+ * carry the workload's name, not its id: they are a record of what
+ * happened and must survive the workload's baseline being deleted. Action
+ * and kind are checked by the code, not by a CHECK, so that a later kind
+ * does not need a table rebuild.
  */
 static const char *const store_migrations[] = {
 	"CREATE TABLE workloads ("
@@ -64,6 +73,34 @@ static const char *const store_migrations[] = {
 	"  REFERENCES versions (workload_id, version) ON DELETE CASCADE"
 	") STRICT;"
 	"PRAGMA application_id = 1853056359;", /* STORE_APPLICATION_ID */
+
+	"ALTER TABLE edges ADD COLUMN any_process INTEGER NOT NULL DEFAULT 0"
+	" CHECK (any_process IN (0, 1));"
+	"ALTER TABLE edges ADD COLUMN decided_by TEXT;"
+	"ALTER TABLE edges ADD COLUMN decided_at INTEGER;"
+	"ALTER TABLE workloads ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"
+	" CHECK (revision >= 0);"
+	"CREATE TABLE alerts ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time_first INTEGER NOT NULL,"
+	" time_last INTEGER NOT NULL,"
+	" workload TEXT NOT NULL CHECK (length(workload) > 0),"
+	" version TEXT NOT NULL,"
+	" container TEXT NOT NULL DEFAULT '',"
+	" pid INTEGER NOT NULL,"
+	" exe TEXT NOT NULL,"
+	" comm TEXT NOT NULL,"
+	" direction TEXT NOT NULL CHECK (direction IN ('egress', 'ingress')),"
+	" peer TEXT NOT NULL,"
+	" peer_address TEXT NOT NULL,"
+	" protocol TEXT NOT NULL CHECK (length(protocol) > 0),"
+	" port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),"
+	" action TEXT NOT NULL CHECK (length(action) > 0),"
+	" kind TEXT NOT NULL CHECK (length(kind) > 0),"
+	" count INTEGER NOT NULL CHECK (count >= 0),"
+	" baseline INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX alerts_workload ON alerts (workload, id);",
 };
 
 #define STORE_N_MIGRATIONS \
@@ -90,12 +127,34 @@ enum store_st {
 	ST_EDGES_VER,
 	ST_WORKLOADS,
 	ST_WL_VERSIONS,
+	ST_WL_GET,
+	ST_WL_SET_MODE,
+	ST_WL_BUMP,
+	ST_EDGE_OF_WL,
+	ST_EDGE_DECIDE,
+	ST_EDGES_DECIDE_ALL,
+	ST_EDGES_APPROVED,
+	ST_ALERT_INSERT,
+	ST_ALERT_BUMP,
+	ST_ALERTS_ALL,
+	ST_ALERTS_WL,
 	ST_COUNT
 };
 
 #define EDGE_COLS                                                       \
 	"id, version, exe, comm, direction, peer, peer_exe, peer_comm," \
-	" protocol, port, state, count, first_seen, last_seen"
+	" protocol, port, state, count, first_seen, last_seen, any_process," \
+	" decided_by, decided_at"
+
+#define ALERT_COLS                                                         \
+	"id, time_first, time_last, workload, version, container, pid, exe," \
+	" comm, direction, peer, peer_address, protocol, port, action, kind," \
+	" count, baseline"
+
+/* count + n without overflowing into a REAL, as the edge upsert does. */
+#define STORE_SAT_ADD(n)                                         \
+	"CASE WHEN count > 9223372036854775807 - " n                \
+	" THEN 9223372036854775807 ELSE count + " n " END"
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -124,8 +183,7 @@ static const char *const store_sql[ST_COUNT] = {
 	 */
 	[ST_EDGE_UPDATE] =
 		"UPDATE edges SET"
-		" count = CASE WHEN count > 9223372036854775807 - ?11"
-		" THEN 9223372036854775807 ELSE count + ?11 END,"
+		" count = " STORE_SAT_ADD("?11") ","
 		" first_seen = min(first_seen, ?12),"
 		" last_seen = max(last_seen, ?13)"
 		" WHERE workload_id = ?1 AND version = ?2 AND exe = ?3"
@@ -143,10 +201,41 @@ static const char *const store_sql[ST_COUNT] = {
 			 " WHERE workload_id = ?1 AND version = ?2 ORDER BY id",
 	[ST_WORKLOADS] = "SELECT w.id, w.name, w.mode, w.created,"
 			 " (SELECT count(*) FROM edges e"
-			 "  WHERE e.workload_id = w.id)"
+			 "  WHERE e.workload_id = w.id), w.revision"
 			 " FROM workloads w ORDER BY w.name",
 	[ST_WL_VERSIONS] = "SELECT version FROM versions WHERE workload_id = ?1"
 			   " ORDER BY first_seen, version",
+	[ST_WL_GET] = "SELECT id, mode, revision FROM workloads WHERE name = ?1",
+	[ST_WL_SET_MODE] = "UPDATE workloads SET mode = ?2 WHERE id = ?1",
+	[ST_WL_BUMP] = "UPDATE workloads SET revision = revision + 1"
+		       " WHERE id = ?1",
+	[ST_EDGE_OF_WL] = "SELECT 1 FROM edges WHERE id = ?1 AND workload_id = ?2",
+	/* The WHERE leaves an edge already so decided, and its decider, alone. */
+	[ST_EDGE_DECIDE] =
+		"UPDATE edges SET state = ?2, any_process = ?3, decided_by = ?4,"
+		" decided_at = ?5"
+		" WHERE id = ?1 AND (state != ?2 OR any_process != ?3)",
+	[ST_EDGES_DECIDE_ALL] =
+		"UPDATE edges SET state = ?2, any_process = ?3, decided_by = ?4,"
+		" decided_at = ?5"
+		" WHERE workload_id = ?1 AND state = 'learned'",
+	[ST_EDGES_APPROVED] = "SELECT " EDGE_COLS " FROM edges"
+			      " WHERE workload_id = ?1 AND state = 'approved'"
+			      " ORDER BY id",
+	[ST_ALERT_INSERT] =
+		"INSERT INTO alerts (time_first, time_last, workload, version,"
+		" container, pid, exe, comm, direction, peer, peer_address,"
+		" protocol, port, action, kind, count, baseline)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13, ?14, ?15, ?16, ?17)",
+	[ST_ALERT_BUMP] = "UPDATE alerts SET count = " STORE_SAT_ADD("?2") ","
+			  " time_last = max(time_last, ?3) WHERE id = ?1",
+	[ST_ALERTS_ALL] = "SELECT " ALERT_COLS " FROM alerts"
+			  " WHERE id > ?1 AND (?2 = 0 OR time_last >= ?2)"
+			  " ORDER BY id",
+	[ST_ALERTS_WL] = "SELECT " ALERT_COLS " FROM alerts"
+			 " WHERE workload = ?3 AND id > ?1"
+			 " AND (?2 = 0 OR time_last >= ?2) ORDER BY id",
 };
 
 /* For log messages: the SQL itself is too long to read in a log line. */
@@ -166,6 +255,17 @@ static const char *const store_st_name[ST_COUNT] = {
 	[ST_EDGES_VER] = "edges select by version",
 	[ST_WORKLOADS] = "workloads select",
 	[ST_WL_VERSIONS] = "versions select",
+	[ST_WL_GET] = "workload get",
+	[ST_WL_SET_MODE] = "workload set mode",
+	[ST_WL_BUMP] = "workload revision bump",
+	[ST_EDGE_OF_WL] = "edge ownership lookup",
+	[ST_EDGE_DECIDE] = "edge decide",
+	[ST_EDGES_DECIDE_ALL] = "edges decide all",
+	[ST_EDGES_APPROVED] = "approved edges select",
+	[ST_ALERT_INSERT] = "alert insert",
+	[ST_ALERT_BUMP] = "alert bump",
+	[ST_ALERTS_ALL] = "alerts select",
+	[ST_ALERTS_WL] = "alerts select by workload",
 };
 
 struct store {
@@ -739,7 +839,9 @@ static int store_row_texts(sqlite3_stmt *st, struct store_edge *e)
 	       store_col_text(st, 7, k->peer_proc.comm,
 			      sizeof(k->peer_proc.comm), "peer_comm", e->id) ||
 	       store_col_text(st, 10, e->state, sizeof(e->state), "state",
-			      e->id);
+			      e->id) ||
+	       store_col_text(st, 15, e->decided_by, sizeof(e->decided_by),
+			      "decided_by", e->id);
 }
 
 /* e->key.workload is already set by the caller. */
@@ -766,26 +868,41 @@ static int store_row_edge(sqlite3_stmt *st, struct store_edge *e)
 	e->count = (uint64_t)sqlite3_column_int64(st, 11);
 	e->first_seen = sqlite3_column_int64(st, 12);
 	e->last_seen = sqlite3_column_int64(st, 13);
+	e->any_process = sqlite3_column_int(st, 14) != 0;
+	e->decided_at = sqlite3_column_int64(st, 16); /* NULL reads as 0 */
 	return 0;
 }
 
+/*
+ * What a walk returns when cb stopped it: a negative cb return is the
+ * caller's error and must not read as a complete walk.
+ */
+static int store_cb_stop(int r)
+{
+	return r < 0 ? -1 : 0;
+}
+
+/* On its own failures sets errno to EIO; on cb's leaves cb's errno. */
 static int store_edges_walk(struct store *s, sqlite3_stmt *st,
 			    struct store_edge *e,
 			    int (*cb)(const struct store_edge *e, void *arg),
 			    void *arg)
 {
-	int rc;
+	int rc, r;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_row_edge(st, e) == -1)
+		if (store_row_edge(st, e) == -1) {
+			errno = EIO;
 			return -1;
-		if (cb(e, arg) != 0)
-			return 0;
+		}
+		if ((r = cb(e, arg)) != 0)
+			return store_cb_stop(r);
 	}
 	if (rc == SQLITE_DONE)
 		return 0;
 	log_warnx("%s: %s: %s", __func__, e->key.workload,
 		  sqlite3_errmsg(s->db));
+	errno = EIO;
 	return -1;
 }
 
@@ -882,6 +999,7 @@ static int store_row_workload(struct store *s, sqlite3_stmt *st,
 		return -1;
 	w->created = sqlite3_column_int64(st, 3);
 	w->n_edges = (uint64_t)sqlite3_column_int64(st, 4);
+	w->revision = sqlite3_column_int64(st, 5);
 	return store_workload_versions(s, w);
 }
 
@@ -892,7 +1010,7 @@ int store_workloads_foreach(struct store *s,
 {
 	sqlite3_stmt *st = s->st[ST_WORKLOADS];
 	struct store_workload *w;
-	int rc, ret = -1;
+	int rc, r, ret = -1;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("%s", __func__);
@@ -901,8 +1019,10 @@ int store_workloads_foreach(struct store *s,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (store_row_workload(s, st, w) == -1)
 			goto out;
-		if (cb(w, arg) != 0)
-			break;
+		if ((r = cb(w, arg)) != 0) {
+			ret = store_cb_stop(r);
+			goto out;
+		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
@@ -912,5 +1032,465 @@ int store_workloads_foreach(struct store *s,
 out:
 	sqlite3_reset(st);
 	free(w);
+	return ret;
+}
+
+/* Fails with errno err: the caller's view of what went wrong. */
+static int store_fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/*
+ * A name that a lookup can match exactly: a longer one would be cut at
+ * the bind and could name another workload.
+ */
+static int store_name_ok(const char *name, const char *fn)
+{
+	const char *why = store_bad_str(name, NSEG_NAME_MAX, "empty workload",
+					"workload too long");
+
+	if (why == NULL)
+		return 0;
+	log_warnx("%s: %s", fn, why);
+	return store_fail(EINVAL);
+}
+
+/*
+ * The workload's id, mode and revision. Returns 1 when it exists, 0 when
+ * it does not, -1 on a database error (logged).
+ */
+static int store_workload_row(struct store *s, const char *name, int64_t *id,
+			      char mode[16], int64_t *revision)
+{
+	sqlite3_stmt *st = s->st[ST_WL_GET];
+	int rc, ret = -1;
+
+	store_bind_text(st, 1, name, NSEG_NAME_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*revision = sqlite3_column_int64(st, 2);
+		if (store_col_text(st, 1, mode, 16, "workload mode", *id) == 0)
+			ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		log_warnx("%s: %s: %s", __func__, name, sqlite3_errmsg(s->db));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+int store_workload_get(struct store *s, const char *workload, char mode[16],
+		       int64_t *revision)
+{
+	int64_t id;
+	int rc;
+
+	if (store_name_ok(workload, __func__) == -1)
+		return -1;
+	rc = store_workload_row(s, workload, &id, mode, revision);
+	if (rc <= 0)
+		return store_fail(rc == 0 ? ENOENT : EIO);
+	return 0;
+}
+
+static int store_mode_valid(const char *mode)
+{
+	return strcmp(mode, "learn") == 0 || strcmp(mode, "notify") == 0 ||
+	       strcmp(mode, "enforce") == 0;
+}
+
+int store_workload_set_mode(struct store *s, const char *workload,
+			    const char *mode, char previous[16])
+{
+	sqlite3_stmt *st = s->st[ST_WL_SET_MODE];
+	char old[16];
+	int64_t id, rev;
+	int own, found, ok = 0, err = EIO;
+
+	if (store_name_ok(workload, __func__) == -1)
+		return -1;
+	if (!store_mode_valid(mode)) {
+		log_warnx("%s: %s: bad mode '%.16s'", __func__, workload, mode);
+		return store_fail(EINVAL);
+	}
+	if ((own = store_op_begin(s)) == -1)
+		return store_fail(EIO);
+	found = store_workload_row(s, workload, &id, old, &rev);
+	if (found == 0)
+		err = ENOENT;
+	if (found == 1) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, mode, -1, SQLITE_STATIC);
+		ok = store_run(s, ST_WL_SET_MODE, __func__) == 0;
+	}
+	if (store_op_end(s, own, ok) == -1)
+		return store_fail(err);
+	if (previous)
+		memcpy(previous, old, sizeof(old));
+	return 0;
+}
+
+/* One decision of store_edges_decide(), as bound to its statements. */
+struct store_decision {
+	const char *state;
+	int any_process;
+	const char *who;
+	int64_t now;
+};
+
+/* A decider must read back into struct store_edge. */
+#define STORE_WHO_MAX sizeof(((struct store_edge *)0)->decided_by)
+
+static int store_decide_args_ok(const char *workload, const char *state,
+				const char *who, int all, const int64_t *ids,
+				size_t n_ids)
+{
+	const char *why = NULL;
+
+	if (store_name_ok(workload, "store_edges_decide") == -1)
+		return -1;
+	if (state == NULL || (strcmp(state, "approved") != 0 &&
+			      strcmp(state, "rejected") != 0))
+		why = "state must be 'approved' or 'rejected'";
+	else if (who == NULL || who[0] == '\0')
+		why = "empty decided_by";
+	else if (strnlen(who, STORE_WHO_MAX) == STORE_WHO_MAX)
+		why = "decided_by too long";
+	else if (!all && n_ids > 0 && ids == NULL)
+		why = "no ids";
+	else if (!all && n_ids > INT_MAX)
+		why = "too many ids";
+	if (why == NULL)
+		return 0;
+	log_warnx("store_edges_decide: %s: %s", workload, why);
+	return store_fail(EINVAL);
+}
+
+/* Decides one edge (by id) or all learned edges (by workload id). */
+static int store_decide_stmt(struct store *s, enum store_st which, int64_t key,
+			     const struct store_decision *d)
+{
+	sqlite3_stmt *st = s->st[which];
+
+	sqlite3_bind_int64(st, 1, key);
+	sqlite3_bind_text(st, 2, d->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, d->any_process);
+	store_bind_text(st, 4, d->who, STORE_WHO_MAX);
+	sqlite3_bind_int64(st, 5, d->now);
+	if (store_run(s, which, __func__) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+/* 1 when edge id belongs to workload wid, 0 when not, -1 on error. */
+static int store_edge_owned(struct store *s, int64_t id, int64_t wid)
+{
+	sqlite3_stmt *st = s->st[ST_EDGE_OF_WL];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, wid);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	log_warnx("%s: edge %lld: %s", __func__, (long long)id,
+		  sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/*
+ * The edges of one store_edges_decide() call: returns how many changed, or
+ * -1 with *bad and *err set when an id is not the workload's.
+ */
+static int store_decide_rows(struct store *s, int64_t wid, int all,
+			     const int64_t *ids, size_t n_ids,
+			     const struct store_decision *d, int64_t *bad,
+			     int *err)
+{
+	int changed = 0, rc;
+
+	if (all)
+		return store_decide_stmt(s, ST_EDGES_DECIDE_ALL, wid, d);
+	for (size_t i = 0; i < n_ids; i++) {
+		rc = store_edge_owned(s, ids[i], wid);
+		if (rc == 0) {
+			*bad = ids[i];
+			*err = ENOENT;
+		}
+		if (rc <= 0)
+			return -1;
+		if ((rc = store_decide_stmt(s, ST_EDGE_DECIDE, ids[i], d)) == -1)
+			return -1;
+		changed += rc;
+	}
+	return changed;
+}
+
+static int store_workload_bump(struct store *s, int64_t wid)
+{
+	sqlite3_bind_int64(s->st[ST_WL_BUMP], 1, wid);
+	return store_run(s, ST_WL_BUMP, __func__);
+}
+
+int store_edges_decide(struct store *s, const char *workload,
+		       const char *state, int all, const int64_t *ids,
+		       size_t n_ids, int any_process, const char *who,
+		       int64_t now, int64_t *bad_id, int64_t *revision)
+{
+	struct store_decision d = { state, 0, who, now };
+	int64_t wid, rev, bad = 0;
+	char mode[16];
+	int own, changed = -1, err = EIO;
+
+	if (bad_id)
+		*bad_id = 0;
+	if (store_decide_args_ok(workload, state, who, all, ids, n_ids) == -1)
+		return -1;
+	/* A rejected edge is approved for nobody, any process or not. */
+	d.any_process = strcmp(state, "approved") == 0 && any_process != 0;
+	if ((own = store_op_begin(s)) == -1)
+		return store_fail(EIO);
+	switch (store_workload_row(s, workload, &wid, mode, &rev)) {
+	case 1:
+		changed = store_decide_rows(s, wid, all, ids, n_ids, &d, &bad,
+					    &err);
+		break;
+	case 0:
+		err = ENOENT;
+		break;
+	}
+	if (changed > 0 && store_workload_bump(s, wid) == -1)
+		changed = -1;
+	if (store_op_end(s, own, changed >= 0) == -1) {
+		if (bad_id)
+			*bad_id = bad;
+		return store_fail(err);
+	}
+	if (revision)
+		*revision = changed > 0 ? rev + 1 : rev;
+	return changed;
+}
+
+int store_approved_foreach(struct store *s, const char *workload,
+			   int (*cb)(const struct store_edge *e, void *arg),
+			   void *arg)
+{
+	sqlite3_stmt *st = s->st[ST_EDGES_APPROVED];
+	struct store_edge *e;
+	int64_t wid;
+	int ret, saved;
+
+	if (store_name_ok(workload, __func__) == -1)
+		return -1;
+	if ((wid = store_workload_id(s, workload)) <= 0)
+		return store_fail(wid == 0 ? ENOENT : EIO);
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	snprintf(e->key.workload, sizeof(e->key.workload), "%s", workload);
+	sqlite3_bind_int64(st, 1, wid);
+	ret = store_edges_walk(s, st, e, cb, arg);
+	saved = errno;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(e);
+	errno = saved;
+	return ret;
+}
+
+/* Why store_alert_add() refuses a, or NULL. */
+static const char *store_alert_invalid(const struct store_alert *a)
+{
+	const struct {
+		const char *v;
+		size_t max;
+		const char *why;
+	} strs[] = {
+		{ a->version, sizeof(a->version), "version too long" },
+		{ a->container, sizeof(a->container), "container too long" },
+		{ a->proc.exe, sizeof(a->proc.exe), "exe too long" },
+		{ a->proc.comm, sizeof(a->proc.comm), "comm too long" },
+		{ a->peer, sizeof(a->peer), "peer too long" },
+		{ a->peer_address, sizeof(a->peer_address),
+		  "peer address too long" },
+		{ a->action, sizeof(a->action), "bad action" },
+		{ a->kind, sizeof(a->kind), "kind too long" },
+	};
+	const char *why;
+
+	if ((why = store_bad_str(a->workload, sizeof(a->workload),
+				 "empty workload", "workload too long")))
+		return why;
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strnlen(strs[i].v, strs[i].max) == strs[i].max)
+			return strs[i].why;
+	if (strcmp(a->action, "notify") != 0 && strcmp(a->action, "block") != 0)
+		return "bad action";
+	if (a->kind[0] == '\0')
+		return "empty kind";
+	if (nseg_dir_name(a->dir) == NULL)
+		return "bad direction";
+	if (a->time_first > a->time_last)
+		return "time_first after time_last";
+	return NULL;
+}
+
+static void store_alert_bind(sqlite3_stmt *st, const struct store_alert *a)
+{
+	char proto[8];
+
+	store_proto_text(a->proto, proto, sizeof(proto));
+	sqlite3_bind_int64(st, 1, a->time_first);
+	sqlite3_bind_int64(st, 2, a->time_last);
+	store_bind_text(st, 3, a->workload, sizeof(a->workload));
+	store_bind_text(st, 4, a->version, sizeof(a->version));
+	store_bind_text(st, 5, a->container, sizeof(a->container));
+	sqlite3_bind_int64(st, 6, a->pid);
+	store_bind_text(st, 7, a->proc.exe, sizeof(a->proc.exe));
+	store_bind_text(st, 8, a->proc.comm, sizeof(a->proc.comm));
+	sqlite3_bind_text(st, 9, nseg_dir_name(a->dir), -1, SQLITE_STATIC);
+	store_bind_text(st, 10, a->peer, sizeof(a->peer));
+	store_bind_text(st, 11, a->peer_address, sizeof(a->peer_address));
+	sqlite3_bind_text(st, 12, proto, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 13, a->port);
+	store_bind_text(st, 14, a->action, sizeof(a->action));
+	store_bind_text(st, 15, a->kind, sizeof(a->kind));
+	sqlite3_bind_int64(st, 16,
+			   a->count > INT64_MAX ? INT64_MAX : (int64_t)a->count);
+	sqlite3_bind_int64(st, 17, a->baseline);
+}
+
+int store_alert_add(struct store *s, struct store_alert *a)
+{
+	const char *why = store_alert_invalid(a);
+
+	if (why) {
+		log_warnx("%s: %.*s: %s", __func__, NSEG_NAME_MAX - 1,
+			  a->workload, why);
+		return store_fail(EINVAL);
+	}
+	store_alert_bind(s->st[ST_ALERT_INSERT], a);
+	if (store_run(s, ST_ALERT_INSERT, __func__) == -1)
+		return store_fail(EIO);
+	a->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_alert_bump(struct store *s, int64_t id, uint64_t n,
+		     int64_t time_last)
+{
+	sqlite3_stmt *st = s->st[ST_ALERT_BUMP];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, n > INT64_MAX ? INT64_MAX : (int64_t)n);
+	sqlite3_bind_int64(st, 3, time_last);
+	if (store_run(s, ST_ALERT_BUMP, __func__) == -1)
+		return store_fail(EIO);
+	return sqlite3_changes(s->db) > 0 ? 0 : store_fail(ENOENT);
+}
+
+static int store_alert_texts(sqlite3_stmt *st, struct store_alert *a)
+{
+	return store_col_text(st, 3, a->workload, sizeof(a->workload),
+			      "alert workload", a->id) ||
+	       store_col_text(st, 4, a->version, sizeof(a->version),
+			      "alert version", a->id) ||
+	       store_col_text(st, 5, a->container, sizeof(a->container),
+			      "alert container", a->id) ||
+	       store_col_text(st, 7, a->proc.exe, sizeof(a->proc.exe),
+			      "alert exe", a->id) ||
+	       store_col_text(st, 8, a->proc.comm, sizeof(a->proc.comm),
+			      "alert comm", a->id) ||
+	       store_col_text(st, 10, a->peer, sizeof(a->peer), "alert peer",
+			      a->id) ||
+	       store_col_text(st, 11, a->peer_address, sizeof(a->peer_address),
+			      "alert peer address", a->id) ||
+	       store_col_text(st, 14, a->action, sizeof(a->action),
+			      "alert action", a->id) ||
+	       store_col_text(st, 15, a->kind, sizeof(a->kind), "alert kind",
+			      a->id);
+}
+
+static int store_row_alert(sqlite3_stmt *st, struct store_alert *a)
+{
+	const char *dir = (const char *)sqlite3_column_text(st, 9);
+	const char *proto = (const char *)sqlite3_column_text(st, 12);
+	int d, p;
+
+	a->id = sqlite3_column_int64(st, 0);
+	if (store_alert_texts(st, a) == -1)
+		return -1;
+	d = dir ? nseg_dir_parse(dir) : -1;
+	p = proto ? store_proto_parse(proto) : -1;
+	if (d == -1 || p == -1) {
+		log_warnx("store: alert %lld: bad direction '%s' or protocol "
+			  "'%s'",
+			  (long long)a->id, dir ? dir : "", proto ? proto : "");
+		return -1;
+	}
+	a->dir = (uint8_t)d;
+	a->proto = (uint8_t)p;
+	a->time_first = sqlite3_column_int64(st, 1);
+	a->time_last = sqlite3_column_int64(st, 2);
+	a->pid = sqlite3_column_int64(st, 6);
+	a->port = (uint16_t)sqlite3_column_int(st, 13);
+	a->count = (uint64_t)sqlite3_column_int64(st, 16);
+	a->baseline = sqlite3_column_int64(st, 17);
+	return 0;
+}
+
+static int store_alerts_walk(struct store *s, sqlite3_stmt *st,
+			     struct store_alert *a,
+			     int (*cb)(const struct store_alert *a, void *arg),
+			     void *arg)
+{
+	int rc, r;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_row_alert(st, a) == -1)
+			return store_fail(EIO);
+		if ((r = cb(a, arg)) != 0)
+			return store_cb_stop(r);
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+	return store_fail(EIO);
+}
+
+int store_alerts_foreach(struct store *s, const char *workload, int64_t since,
+			 int64_t after_id,
+			 int (*cb)(const struct store_alert *a, void *arg),
+			 void *arg)
+{
+	sqlite3_stmt *st = s->st[workload ? ST_ALERTS_WL : ST_ALERTS_ALL];
+	struct store_alert *a;
+	int ret, saved;
+
+	if (workload && store_name_ok(workload, __func__) == -1)
+		return -1;
+	/* ~1.4 KB: off the stack, like an edge. */
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, since);
+	if (workload)
+		store_bind_text(st, 3, workload, NSEG_NAME_MAX);
+	ret = store_alerts_walk(s, st, a, cb, arg);
+	saved = errno;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(a);
+	errno = saved;
 	return ret;
 }

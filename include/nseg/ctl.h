@@ -14,6 +14,31 @@
  * The header carries the protocol version; a daemon answers a request of
  * another version with ERROR code NSEG_CTL_E_VERSION naming both versions.
  * Header fields are in host byte order (the socket is local).
+ *
+ * Requests marked "admin" below change state; the others only read it.
+ * Every request passes the same peer check today (root or the control
+ * group); the marking is what a stricter check or a read-only socket
+ * keys on. Times are RFC 3339 strings in UTC (nseg/timefmt.h). A
+ * workload W is a non-empty string; edge ids are positive integers.
+ *
+ * BASELINE_APPROVE args: {"workload":W, "all":true} (every learned
+ * edge) or {"workload":W, "edges":[ID,...]}, never both, plus
+ * "any_process":true to approve each edge for any process of W.
+ * BASELINE_REJECT args: {"workload":W, "edges":[ID,...]}. Both reply
+ * one record {"workload":W, "changed":N, "revision":R}: N edges
+ * changed state, R is the baseline revision now in force.
+ *
+ * MODE args: {"workload":W, "mode":M}, M one of NSEG_CTL_MODES; one
+ * record {"workload":W, "mode":M, "previous":P}.
+ *
+ * ALERTS args, each only when given: {"workload":W, "since":T,
+ * "follow":true}: W's alerts only, those with last_seen >= T only.
+ * One record per alert (the public alert object, nseg/alert_json.h and
+ * README "nsegctl(8)"), in id order; without "follow", END after the
+ * backlog. With "follow" the daemon keeps the connection after the
+ * backlog and sends each new or updated alert as it happens (a record
+ * whose id was sent before is an update of that alert); it ends the
+ * stream with END only when it stops.
  */
 #ifndef NSEG_CTL_H
 #define NSEG_CTL_H
@@ -43,7 +68,15 @@ enum nseg_ctl_type {
 	NSEG_CTL_STATUS = 100,        /* {} -> one record */
 	NSEG_CTL_WORKLOADS = 101,     /* {} -> one record per workload */
 	NSEG_CTL_BASELINE_SHOW = 102, /* {"workload":W[,"version":V]} -> edges */
+	NSEG_CTL_BASELINE_APPROVE = 103, /* admin; -> one change record */
+	NSEG_CTL_BASELINE_REJECT = 104,	 /* admin; -> one change record */
+	NSEG_CTL_MODE = 105,		 /* admin; -> one mode record */
+	NSEG_CTL_ALERTS = 106, /* -> alerts; "follow" keeps streaming */
 };
+
+/* The workload modes, as MODE sends them and records carry them. */
+#define NSEG_CTL_MODES "learn", "notify", "enforce"
+
 
 enum nseg_ctl_errcode {
 	NSEG_CTL_E_INTERNAL = 1,

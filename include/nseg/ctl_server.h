@@ -9,6 +9,10 @@
  * and written as the client reads them; the connection closes once they
  * are out. Clients that are idle too long, exceed the output cap, or go
  * beyond the concurrent-client cap are dropped.
+ *
+ * A handler may instead keep its connection (ctl_conn_keep) to push
+ * records later, as they happen (`nsegctl alerts --follow`); such a
+ * client counts against the client cap until it leaves.
  */
 #ifndef NSEG_CTL_SERVER_H
 #define NSEG_CTL_SERVER_H
@@ -31,12 +35,20 @@ struct ctl_conn;
 /*
  * Handles one request. args is the request's payload (a JSON object,
  * borrowed for the call). The handler must finish synchronously with
- * ctl_reply_end() or ctl_reply_error(); the connection is not valid
- * after it returns. Reply functions return -1 once the client is gone
- * or over its output cap; the handler may stop early then.
+ * ctl_reply_end() or ctl_reply_error(), or keep the connection with
+ * ctl_conn_keep(); otherwise the connection is not valid after it
+ * returns. Reply functions return -1 once the client is gone or over
+ * its output cap; the handler may stop early then.
+ *
+ * Every client passed the peer check (root or the configured group)
+ * before its handler runs; a handler that needs more (admin requests,
+ * see nseg/ctl.h) asks ctl_conn_uid().
  */
 typedef void (*ctl_handler_fn)(struct ctl_conn *c, const json_t *args,
 			       void *arg);
+
+/* Told that a kept connection is going away; see ctl_conn_keep(). */
+typedef void (*ctl_close_fn)(struct ctl_conn *c, void *arg);
 
 /*
  * Listens on path: creates the parent directory (0755) if missing,
@@ -46,7 +58,11 @@ typedef void (*ctl_handler_fn)(struct ctl_conn *c, const json_t *args,
  */
 struct ctl_server *ctl_server_new(struct evloop *l, const char *path,
 				  const char *group, char *err, size_t errlen);
-/* Closes every client, the listener, and unlinks the socket file. */
+/*
+ * Closes every client (writing what their sockets take without
+ * waiting, so a follower just ended gets its END), the listener, and
+ * unlinks the socket file. on_close runs for each kept connection.
+ */
 void ctl_server_free(struct ctl_server *s);
 
 /*
@@ -62,7 +78,11 @@ void ctl_server_set_limits(struct ctl_server *s, unsigned max_clients,
 /* Clients currently connected. */
 unsigned ctl_server_nclients(const struct ctl_server *s);
 
-/* Queues one RECORD; obj (a JSON object) is stolen. Returns 0 or -1. */
+/*
+ * Queues one RECORD; obj (a JSON object) is stolen. Returns 0 or -1.
+ * On a kept connection, outside its handler, the record is written at
+ * once as far as the socket takes it.
+ */
 int ctl_reply_record(struct ctl_conn *c, json_t *obj);
 /* Queues END; the connection closes once the replies are written. */
 int ctl_reply_end(struct ctl_conn *c);
@@ -72,5 +92,29 @@ int ctl_reply_error(struct ctl_conn *c, int code, const char *fmt, ...)
 
 /* The client's uid as the kernel reported it at accept time. */
 uid_t ctl_conn_uid(const struct ctl_conn *c);
+
+/*
+ * Keeps c open after the handler returns, with no END yet: the daemon
+ * may send records later with ctl_reply_record() from anywhere on the
+ * event loop, and ends the reply with ctl_reply_end() or
+ * ctl_reply_error() as usual. The idle timeout no longer applies; the
+ * output cap does (a follower that does not read is dropped).
+ *
+ * Call it only from c's handler, before any END or ERROR. Returns 0, or
+ * -1 (nothing registered, c as if never kept) when the client is
+ * already gone or over its cap, the reply has ended, c is kept already,
+ * or on_close is NULL.
+ *
+ * After 0, on_close(c, arg) runs exactly once, from the event loop or
+ * from ctl_server_free(), when c closes for any reason: the client
+ * left, shut down its sending side or sent more bytes (one request per
+ * connection), it was dropped at the output cap, the reply
+ * ended and was written, or the server is freed. It may run as soon as
+ * the handler returns. Reply functions never run it themselves, so the
+ * daemon may push to a list of followers while walking it; a reply
+ * that returns -1 means c will close soon, not that it is gone. Inside
+ * on_close, replies fail; after it, c is invalid.
+ */
+int ctl_conn_keep(struct ctl_conn *c, ctl_close_fn on_close, void *arg);
 
 #endif

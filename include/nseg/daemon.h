@@ -24,6 +24,8 @@ struct nfqueue;
 struct addr_watch;
 struct mnl_socket;
 struct flow_memo;
+struct policy;
+struct alerts;
 struct disc_retry;
 
 #define NSW_MAX_ADDRS 64
@@ -50,6 +52,13 @@ struct nsw_server {
 	uint64_t when_ms;
 };
 
+/* A peer identity's address set in a namespace's table ("p0" -> p0_4,
+ * p0_6). */
+struct nsw_set {
+	char identity[NSEG_NAME_MAX];
+	char name[16];
+};
+
 /* A watched network namespace and the sockets the daemon holds in it. */
 struct nsw {
 	struct daemon *d;
@@ -64,6 +73,10 @@ struct nsw {
 	size_t naddrs;
 	char cid[65]; /* a container living in it, "" if none (yet) */
 	struct nsw_server servers[NSW_SERVERS];
+	int mode;             /* enum policy_mode its table was compiled for */
+	char compiled_for[NSEG_NAME_MAX]; /* the workload that table is for */
+	struct nsw_set *sets; /* sets of that table (enforce.c) */
+	size_t n_sets;
 	uint64_t packets;
 	struct nsw *next;
 };
@@ -82,6 +95,8 @@ struct daemon {
 	struct learn_agg *agg;
 	struct proc_cache *pc;
 	struct flow_memo *memo;
+	struct policy *policy;
+	struct alerts *alerts;
 	struct proc_events *pe;
 	struct runtime_paths rpaths;
 	struct runtime_cache *rcache;
@@ -97,6 +112,7 @@ struct daemon {
 	int64_t started;
 	struct ev_timer *flush_timer;
 	struct ev_timer *sweep_timer;
+	struct ev_timer *sets_timer; /* address sets to refill (enforce.c) */
 	struct disc_retry *retries; /* names waiting for their mount */
 	size_t max_netns; /* watched namespaces at most (fds are the limit) */
 	const char *netns_dir; /* /run/netns */
@@ -124,14 +140,16 @@ void discovery_stop(struct daemon *d);
 void discovery_note_pid(struct daemon *d, struct nsw *w, pid_t pid);
 struct container *discovery_container(struct daemon *d, const char *id);
 
-/* --- attrib.c: one queued packet -> one learned edge --- */
+/* --- attrib.c: one queued packet -> learned edge and verdict --- */
+/* Returns NF_ACCEPT or NF_DROP. */
 int attrib_packet(struct nsw *w, const uint8_t *pkt, size_t len, int hook);
 /* Workload identity of a namespace (its container's, else netns:NAME). */
 void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
 			 size_t wlen, char *version, size_t vlen);
 
-/* --- ctl_handlers.c --- */
+/* --- ctl_handlers.c, ctl_decide.c --- */
 int ctl_handlers_register(struct daemon *d);
+int ctl_decide_register(struct daemon *d);
 
 /* --- daemon.c --- */
 int daemon_flush(struct daemon *d);

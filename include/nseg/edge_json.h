@@ -6,12 +6,16 @@
  * {"id":1, "workload":"web", "version":"1.0", "direction":"egress",
  *  "process":{"exe":"/bin/busybox","comm":"wget"},
  *  "peer":{"identity":"api","process":{"exe":"/usr/bin/socat","comm":"socat"}},
- *  "protocol":"tcp", "port":8080, "state":"learned", "count":3,
- *  "first_seen":"2026-11-22T14:28:27Z", "last_seen":"2026-11-22T14:30:00Z"}
+ *  "protocol":"tcp", "port":8080, "state":"approved", "count":3,
+ *  "first_seen":"2026-11-22T14:28:27Z", "last_seen":"2026-11-22T14:30:00Z",
+ *  "any_process":false, "decided_by":"uid 0 (root)",
+ *  "decided_at":"2026-11-23T09:00:00Z"}
  *
  * peer.process is present only when the peer's process is known (its exe
  * is non-empty). protocol is the name for tcp/udp/icmp/icmpv6, the decimal
- * number as a string otherwise. Times are RFC 3339 UTC.
+ * number as a string otherwise. Times are RFC 3339 UTC. any_process is
+ * always present; decided_by only when the edge has a decider (non-empty)
+ * and decided_at only when it has a decision time (non-zero).
  */
 #ifndef NSEG_EDGE_JSON_H
 #define NSEG_EDGE_JSON_H

@@ -29,10 +29,15 @@ struct mnl_socket;
 struct nft_batch;
 struct nftnl_rule;
 
+struct nft_enforce;
+
 struct nft_table_opts {
 	uint16_t queue_num;
 	int fail_open;    /* queue bypass flag */
 	int native_queue; /* 1: nft queue expression, 0: xt NFQUEUE target */
+	/* notify/enforce: approved edges decided in the kernel, and the
+	 * peer sets they name (nft_enforce.h); NULL in learn mode. */
+	const struct nft_enforce *enforce;
 };
 
 /* Appends to b the messages that replace the whole table atomically:

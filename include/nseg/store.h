@@ -1,6 +1,7 @@
 /*
  * The SQLite store: the daemon's one source of truth (DESIGN.md, property
- * 4). Workloads, their image versions and the edges learned for them.
+ * 4). Workloads, their image versions, the edges learned for them and the
+ * operator's decisions on those edges, and the alerts raised against them.
  *
  * The database runs in WAL mode with synchronous=NORMAL: a killed daemon
  * loses nothing that was committed, and readers never block the writer.
@@ -9,7 +10,9 @@
  * refuses a database newer than this code.
  *
  * Edge ids are stable: an edge keeps its id for its whole life (upserts
- * update the row in place) and ids of deleted edges are never reused.
+ * update the row in place) and ids of deleted edges are never reused. The
+ * same holds for alert ids, so a reader can follow alerts by the last id
+ * it saw.
  *
  * One struct store is one connection; it is not meant to be shared between
  * threads. Times are unix seconds.
@@ -23,7 +26,7 @@
 #include "nseg/edge.h"
 
 /* The schema version this code writes and the newest it can open. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id of an nseg database ("nseg"). */
 #define STORE_APPLICATION_ID 0x6e736567
 
@@ -75,13 +78,17 @@ struct store_edge {
 	char state[16]; /* "learned", "approved", "rejected" */
 	uint64_t count;
 	int64_t first_seen, last_seen;
+	int any_process;     /* approved for any process of the workload */
+	char decided_by[64]; /* who approved/rejected it; "" if nobody yet */
+	int64_t decided_at;  /* when; 0 if never decided */
 };
 
 /*
  * Calls cb for each edge of workload (only those of version when it is not
- * NULL), ordered by id; cb returning non-zero stops the walk. *e is only
- * valid during the call. Sets *found to 1 when the workload exists, 0 when
- * it does not. Returns 0, or -1 on a database error (logged).
+ * NULL), ordered by id; cb returning non-zero stops the walk, and a
+ * negative return makes the walk return -1 too. *e is only valid during
+ * the call. Sets *found to 1 when the workload exists, 0 when it does not.
+ * Returns 0, or -1 on a database error (logged) or a failed cb.
  * cb must not call store_edges_foreach() itself.
  */
 int store_edges_foreach(struct store *s, const char *workload,
@@ -97,12 +104,14 @@ struct store_workload {
 	size_t n_versions;
 	char (*versions)[NSEG_VERSION_MAX]; /* oldest first seen first */
 	uint64_t n_edges;		    /* all states, all versions */
+	int64_t revision; /* bumped by each store_edges_decide() that changed */
 };
 
 /*
  * Calls cb for each workload, ordered by name; cb returning non-zero stops
- * the walk. *w and its versions array belong to the store and are only
- * valid during the call. Returns 0 or -1 (logged).
+ * the walk, and a negative return makes the walk return -1 too. *w and its
+ * versions array belong to the store and are only valid during the call.
+ * Returns 0, or -1 on a database error (logged) or a failed cb.
  * cb must not call store_workloads_foreach() itself.
  */
 int store_workloads_foreach(struct store *s,
@@ -117,5 +126,113 @@ int store_workloads_foreach(struct store *s,
  */
 int store_workload_touch(struct store *s, const char *workload,
 			 const char *version, int64_t now);
+
+/*
+ * The operator's decision on edges of workload. Sets state ("approved" or
+ * "rejected") of the edges whose ids are given, or, when all != 0, of every
+ * edge of the workload in state 'learned' (ids are then ignored). An
+ * approval records any_process (non-zero: approved for any process of the
+ * workload); a rejection clears it. Re-deciding is allowed in any
+ * direction; an edge already in the requested state (and any_process) is
+ * left alone, keeping its decided_by/decided_at. Changed edges get
+ * decided_by = who (non-empty, under 64 bytes) and decided_at = now.
+ *
+ * All or nothing; joins the caller's transaction when one is open. Returns
+ * the number of edges changed (0 is fine) and, when it is above 0, bumps
+ * the workload's revision once. *revision (if not NULL) gets the
+ * workload's revision after the call. On failure returns -1, changes
+ * nothing and sets errno: ENOENT with *bad_id (if not NULL) = 0 when the
+ * workload does not exist, ENOENT with *bad_id = the first id that does
+ * not exist or belongs to another workload, EINVAL for a bad argument, EIO
+ * for a database error (logged).
+ */
+int store_edges_decide(struct store *s, const char *workload,
+		       const char *state, int all, const int64_t *ids,
+		       size_t n_ids, int any_process, const char *who,
+		       int64_t now, int64_t *bad_id, int64_t *revision);
+
+/*
+ * Sets the workload's mode ("learn", "notify", "enforce") and copies the
+ * mode it had into previous (if not NULL). Never creates the workload.
+ * Returns 0, or -1 with errno ENOENT (no such workload), EINVAL (bad mode
+ * or name) or EIO (database error, logged).
+ */
+int store_workload_set_mode(struct store *s, const char *workload,
+			    const char *mode, char previous[16]);
+
+/*
+ * Copies the workload's mode into mode and its revision into *revision.
+ * Returns 0, or -1 with errno ENOENT (no such workload), EINVAL (bad name)
+ * or EIO (database error, logged). May be called from the callback of
+ * store_workloads_foreach().
+ */
+int store_workload_get(struct store *s, const char *workload, char mode[16],
+		       int64_t *revision);
+
+/*
+ * Calls cb for each approved edge of workload, all versions, ordered by id;
+ * cb returning non-zero stops the walk, and a negative return makes the
+ * walk return -1 (errno as cb left it): a policy built from a partial walk
+ * would block approved traffic. *e is only valid during the call. Returns
+ * 0, or -1 with errno ENOENT (no such workload), EINVAL (bad name) or EIO
+ * (database error, logged). May be called from the callback of
+ * store_workloads_foreach(); cb must not call store_approved_foreach().
+ */
+int store_approved_foreach(struct store *s, const char *workload,
+			   int (*cb)(const struct store_edge *e, void *arg),
+			   void *arg);
+
+struct store_alert {
+	int64_t id;
+	int64_t time_first, time_last; /* unix s */
+	char workload[NSEG_NAME_MAX], version[NSEG_VERSION_MAX];
+	char container[65]; /* container id, "" if none */
+	int64_t pid;
+	struct nseg_proc_id proc;
+	uint8_t dir;
+	char peer[NSEG_NAME_MAX]; /* identity */
+	char peer_address[64];	  /* text address of the remote end */
+	uint8_t proto;
+	uint16_t port;
+	char action[8]; /* "notify" | "block" */
+	char kind[16];	/* "deviation" (later also "drift", "flood") */
+	uint64_t count;
+	int64_t baseline; /* workload revision when raised */
+};
+
+/*
+ * Records a new alert and writes its id into a->id (a->id is ignored on
+ * input). Alerts name their workload rather than point at its row: they
+ * are a record of what happened and outlive the workload's baseline. The
+ * workload must be non-empty, action "notify" or "block", kind non-empty,
+ * dir valid, every string NUL-terminated within its field and time_first
+ * <= time_last; count saturates at INT64_MAX. Returns 0, or -1 with errno
+ * EINVAL (bad alert, logged) or EIO (database error, logged).
+ */
+int store_alert_add(struct store *s, struct store_alert *a);
+
+/*
+ * Another n occurrences of alert id (deduplication): adds n to its count
+ * (saturating) and moves its time_last forward to time_last (never back).
+ * Returns 0, or -1 with errno ENOENT (no such alert) or EIO (database
+ * error, logged).
+ */
+int store_alert_bump(struct store *s, int64_t id, uint64_t n,
+		     int64_t time_last);
+
+/*
+ * Calls cb for each alert with id > after_id (0: all), only those of
+ * workload when it is not NULL, and only those with time_last >= since
+ * when since is not 0; ordered by id. cb returning non-zero stops the
+ * walk, and a negative return makes the walk return -1 (errno as cb left
+ * it). *a is only valid during the call; cb must not call
+ * store_alerts_foreach() itself nor change the store. Returns 0, or -1
+ * with errno EINVAL (bad workload name), EIO (database error, logged) or
+ * cb's.
+ */
+int store_alerts_foreach(struct store *s, const char *workload, int64_t since,
+			 int64_t after_id,
+			 int (*cb)(const struct store_alert *a, void *arg),
+			 void *arg);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # nsegctl's command line, exit codes and output, without a real daemon:
 # usage errors, an unreachable socket, and (when the ctl_fake helper is
-# built) formatting of records served from a fixture.
+# built) the requests nsegctl sends and the formatting of records served
+# from a fixture, including a followed alert stream.
 #
 # usage: cli_usage.sh BUILD_DIR    exit 0 pass, 1 fail, 77 skip
 
@@ -80,8 +81,72 @@ check "baseline --version needs a value" 2 err "'--version' needs" -- \
 	"$ctl" baseline show web --version
 check "command hint names the command" 2 err \
 	"Try 'nsegctl baseline --help'" -- "$ctl" baseline show
-check "per-command help" 0 out "baseline show WORKLOAD" -- \
+check "per-command help" 0 out "approve WORKLOAD (--all | --edge ID...)" -- \
 	"$ctl" baseline --help
+check "baseline approve needs a workload" 2 err \
+	"'baseline approve' needs a WORKLOAD" -- "$ctl" baseline approve --all
+check "baseline approve needs --all or --edge" 2 err \
+	"'baseline approve' needs --all or --edge ID" -- \
+	"$ctl" baseline approve web
+check "baseline approve --all and --edge" 2 err \
+	"'--all' and '--edge' cannot be used together" -- \
+	"$ctl" baseline approve web --edge 3 --all
+check "baseline approve bad id quoted" 2 err \
+	"bad edge id 'x' in '--edge 3,x'" -- \
+	"$ctl" baseline approve web --edge 3,x
+check "baseline approve id 0" 2 err "bad edge id '0' in '--edge 0'" -- \
+	"$ctl" baseline approve web --edge 0
+check "baseline approve negative id" 2 err "bad edge id '-2'" -- \
+	"$ctl" baseline approve web --edge=-2
+check "baseline approve empty id" 2 err "bad edge id '' in '--edge 3,,4'" -- \
+	"$ctl" baseline approve web --edge 3,,4
+check "baseline approve trailing comma" 2 err "bad edge id '' in '--edge 3,'" -- \
+	"$ctl" baseline approve web --edge 3,
+check "baseline approve id overflow" 2 err \
+	"bad edge id '9223372036854775808'" -- \
+	"$ctl" baseline approve web --edge 9223372036854775808
+check "baseline approve --edge needs a value" 2 err \
+	"option '--edge' needs edge ids" -- "$ctl" baseline approve web --edge
+check "baseline approve one workload" 2 err "unexpected argument 'b'" -- \
+	"$ctl" baseline approve a b --all
+check "baseline approve unknown option" 2 err \
+	"unknown option '--any' for 'baseline approve'" -- \
+	"$ctl" baseline approve web --all --any
+check "baseline reject takes no --all" 2 err \
+	"unknown option '--all' for 'baseline reject'" -- \
+	"$ctl" baseline reject web --all
+check "baseline reject takes no --any-process" 2 err \
+	"unknown option '--any-process' for 'baseline reject'" -- \
+	"$ctl" baseline reject web --edge 1 --any-process
+check "baseline reject needs --edge" 2 err "'baseline reject' needs --edge ID" -- \
+	"$ctl" baseline reject web
+check "mode needs two arguments" 2 err "'mode' needs a WORKLOAD and a MODE" -- \
+	"$ctl" mode web
+check "mode bad value quoted with choices" 2 err \
+	"unknown mode 'enforcing' (choose learn, notify or enforce)" -- \
+	"$ctl" mode web enforcing
+check "mode extra argument" 2 err "unexpected argument 'x'" -- \
+	"$ctl" mode web learn x
+check "mode unknown option" 2 err "unknown option '--force'" -- \
+	"$ctl" mode web learn --force
+check "alerts bad --since quoted" 2 err "bad time 'yesterday' for '--since'" -- \
+	"$ctl" alerts --since yesterday
+check "alerts --since bad unit" 2 err "bad time '10y' for '--since'" -- \
+	"$ctl" alerts --since 10y
+check "alerts --since bad date" 2 err "bad time '2026-02-30T00:00:00Z'" -- \
+	"$ctl" alerts --since 2026-02-30T00:00:00Z
+check "alerts --since too far back" 2 err "reaches before year 0" -- \
+	"$ctl" alerts --since 999999999999d
+check "alerts --since needs a value" 2 err "option '--since' needs a value" -- \
+	"$ctl" alerts --since
+check "alerts --workload needs a value" 2 err \
+	"option '--workload' needs a value" -- "$ctl" alerts --workload=
+check "alerts takes no argument" 2 err "unexpected argument 'web'" -- \
+	"$ctl" alerts web
+check "alerts unknown option" 2 err "unknown option '--tail'" -- \
+	"$ctl" alerts --tail
+check "alerts unreachable exits 3" 3 err "cannot connect to $nosock" -- \
+	"$ctl" --socket "$nosock" alerts --follow
 check "help COMMAND" 0 out "Usage: nsegctl [OPTIONS] workloads" -- \
 	"$ctl" help workloads
 check "help unknown command" 2 err "unknown command 'nope'" -- \
@@ -123,11 +188,42 @@ cat >"$tmp/fixture.json" <<'EOF'
     {"id": 2, "direction": "ingress", "process": {"exe": "?"},
      "peer": {"identity": "external:10.0.0.0/8"}, "protocol": "udp", "port": "53"}
   ]},
-  "102:nope": {"error": {"code": 5, "message": "no workload 'nope'"}}
+  "102:nope": {"error": {"code": 5, "message": "no workload 'nope'"}},
+  "103": {"records": [{"workload": "web", "changed": 3, "revision": 7}]},
+  "103:one": {"records": [{"workload": "one", "changed": 1, "revision": 8}]},
+  "103:nope": {"error": {"code": 5, "message": "no workload 'nope'"}},
+  "104": {"records": [{"workload": "web", "changed": 2, "revision": 9}]},
+  "105": {"records": [{"workload": "web", "mode": "enforce", "previous": "learn"}]},
+  "105:none": {"records": []},
+  "106": {"records": [
+    {"id": 1, "time": "2026-11-22T14:28:27Z", "last_seen": "2026-11-22T14:29:00Z",
+     "workload": "web", "version": "1.0", "container": "abc", "pid": 4242,
+     "process": {"exe": "/bin/busybox", "comm": "wget"}, "direction": "egress",
+     "peer": {"identity": "external:10.0.0.0/8", "address": "10.1.2.3"},
+     "protocol": "tcp", "port": 443, "action": "block", "kind": "deviation",
+     "count": 2, "baseline": 7},
+    {"id": 2, "action": "notify\u001b[2J", "process": {"comm": "nc"}}
+  ],
+  "follow": [
+    {"id": 3, "time": "2026-11-22T14:30:00Z", "workload": "api",
+     "process": {"exe": "/usr/bin/socat", "comm": "socat"}, "direction": "ingress",
+     "peer": {"identity": "web", "address": "10.88.0.5"}, "protocol": "udp",
+     "port": 53, "action": "notify", "kind": "deviation", "count": 1},
+    {"id": 1, "time": "2026-11-22T14:28:27Z", "last_seen": "2026-11-22T14:31:00Z",
+     "workload": "web", "process": {"exe": "/bin/busybox", "comm": "wget"},
+     "direction": "egress", "peer": {"identity": "external:10.0.0.0/8",
+     "address": "10.1.2.3"}, "protocol": "tcp", "port": 443,
+     "action": "block", "kind": "deviation", "count": 5}
+  ]},
+  "106:hold": {"records": [], "follow": [{"id": 10}, {"id": 11}], "then": "hold"},
+  "106:die": {"records": [{"id": 20}], "follow": [{"id": 21}], "then": "die"},
+  "106:nope": {"error": {"code": 5, "message": "no workload 'nope'"}}
 }
 EOF
 sock=$tmp/fake.sock
-"$fake" "$sock" "$tmp/fixture.json" &
+reqlog=$tmp/requests
+: >"$reqlog"
+"$fake" "$sock" "$tmp/fixture.json" "$reqlog" &
 fakepid=$!
 i=0
 while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
@@ -193,5 +289,181 @@ else
 	echo "FAIL - --json output does not parse as a 2-element array"
 	failed=1
 fi
+
+# sent NAME WANT -- COMMAND...
+# Runs COMMAND (which must exit 0); passes if the request the fake
+# logged last is WANT ("TYPE ARGS", ARGS compact with sorted keys).
+sent() {
+	name=$1 want=$2
+	shift 3
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	got=$(grep -v '^close ' "$reqlog" | tail -n 1)
+	if [ "$rc" -ne 0 ]; then
+		echo "FAIL - $name: exit $rc"
+		sed 's/^/    /' "$tmp/err"
+		failed=1
+	elif [ "$got" != "$want" ]; then
+		echo "FAIL - $name: sent '$got', want '$want'"
+		failed=1
+	else
+		echo "ok - $name"
+	fi
+}
+
+# wait_for FILE PATTERN COUNT: until FILE has COUNT lines matching
+# PATTERN (5 s at most). Returns non-zero on timeout.
+wait_for() {
+	i=0
+	while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+		[ $i -ge 100 ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+sent "approve --all" '103 {"all":true,"workload":"web"}' -- \
+	"$ctl" --socket "$sock" baseline approve web --all
+sent "approve --edge lists, repeated" \
+	'103 {"edges":[3,4,7],"workload":"web"}' -- \
+	"$ctl" --socket "$sock" baseline approve web --edge 3,4 --edge 7
+sent "approve --edge= and --any-process" \
+	'103 {"any_process":true,"edges":[12],"workload":"web"}' -- \
+	"$ctl" --socket "$sock" baseline approve --any-process web --edge=12
+sent "approve largest id" \
+	'103 {"edges":[9223372036854775807],"workload":"web"}' -- \
+	"$ctl" --socket "$sock" baseline approve web --edge 9223372036854775807
+sent "reject --edge" '104 {"edges":[5,6],"workload":"web"}' -- \
+	"$ctl" --socket "$sock" baseline reject web --edge 5 --edge 6
+sent "mode" '105 {"mode":"enforce","workload":"web"}' -- \
+	"$ctl" --socket "$sock" mode web enforce
+sent "alerts without options" '106 {}' -- "$ctl" --socket "$sock" alerts
+sent "alerts --since normalised to UTC" \
+	'106 {"since":"2026-11-22T14:28:27Z","workload":"web"}' -- \
+	"$ctl" --socket "$sock" alerts --workload web \
+	--since 2026-11-22T15:28:27.5+01:00
+sent "alerts --follow" '106 {"follow":true,"workload":"web"}' -- \
+	"$ctl" --socket "$sock" alerts --workload web --follow
+
+"$ctl" --socket "$sock" alerts --since 10m >/dev/null
+since=$(tail -n 1 "$reqlog" | sed -n 's/^106 {"since":"\([^"]*\)"}$/\1/p')
+now=$(date -u +%s)
+then=$(date -u -d "$since" +%s 2>/dev/null || echo 0)
+if [ -n "$since" ] && [ $((now - 600 - then)) -ge -5 ] &&
+	[ $((now - 600 - then)) -le 60 ]; then
+	echo "ok - alerts --since 10m is now - 10 min ($since)"
+else
+	echo "FAIL - alerts --since 10m sent '$(tail -n 1 "$reqlog")'"
+	failed=1
+fi
+
+check "approve output" 0 out "approved 3 edges of web (baseline revision 7)" -- \
+	"$ctl" --socket "$sock" baseline approve web --all
+check "approve output, one edge" 0 out \
+	"approved 1 edge of one (baseline revision 8)" -- \
+	"$ctl" --socket "$sock" baseline approve one --edge 1
+check "approve --json is the record" 0 out '"revision": 7' -- \
+	"$ctl" --socket "$sock" --json baseline approve web --all
+check "approve daemon error exits 1" 1 err "nsegctl: no workload 'nope'" -- \
+	"$ctl" --socket "$sock" baseline approve nope --all
+check "reject output" 0 out "rejected 2 edges of web (baseline revision 9)" -- \
+	"$ctl" --socket "$sock" baseline reject web --edge 5
+check "mode output" 0 out "web: learn -> enforce" -- \
+	"$ctl" --socket "$sock" mode web enforce
+check "mode --json is the record" 0 out '"previous": "learn"' -- \
+	"$ctl" --socket "$sock" --json mode web enforce
+check "mode without a reply record exits 1" 1 err "nsegd sent no reply record" -- \
+	"$ctl" --socket "$sock" mode none learn
+check "alerts daemon error exits 1" 1 err "nsegctl: no workload 'nope'" -- \
+	"$ctl" --socket "$sock" alerts --workload nope
+
+"$ctl" --socket "$sock" alerts >"$tmp/a"
+if awk 'NR == 1 && $0 ~ /^ID +TIME +ACTION +WORKLOAD +PROCESS +DIR +PEER +ADDRESS +PROTO +PORT +COUNT$/ { h = 1 }
+	NR == 2 && $1 == "1" && $2 == "2026-11-22T14:28:27Z" && $3 == "block" &&
+	$4 == "web" && $5 == "wget(/bin/busybox)" && $6 == "egress" &&
+	$7 == "external:10.0.0.0/8" && $8 == "10.1.2.3" && $9 == "tcp" &&
+	$10 == "443" && $11 == "2" { r = 1 }
+	NR == 3 && $1 == "2" && $2 == "-" && $5 == "nc" && $11 == "-" { o = 1 }
+	END { exit !(h && r && o && NR == 3) }' "$tmp/a" &&
+	! grep -q "$(printf '\033')" "$tmp/a"; then
+	echo "ok - alerts table: columns, cells, missing fields, escapes"
+else
+	echo "FAIL - alerts table:"
+	sed 's/^/    /' "$tmp/a"
+	failed=1
+fi
+check "alerts --json is an array" 0 out '"baseline": 7' -- \
+	"$ctl" --socket "$sock" --json alerts
+if command -v python3 >/dev/null; then
+	if "$ctl" --socket "$sock" --json alerts | python3 -c \
+		'import json,sys; d=json.load(sys.stdin); sys.exit(len(d) != 2 or d[0]["process"]["comm"] != "wget")'; then
+		echo "ok - alerts --json parses as a 2-element array"
+	else
+		echo "FAIL - alerts --json does not parse as a 2-element array"
+		failed=1
+	fi
+fi
+
+# Following: backlog, then pushed records, then END from the daemon.
+check "alerts --follow ends with the stream" 0 out "socat(/usr/bin/socat)" -- \
+	"$ctl" --socket "$sock" alerts --follow
+if [ "$(grep -c '^ID ' "$tmp/out")" = 1 ] && [ "$(wc -l <"$tmp/out")" = 5 ] &&
+	awk 'NR == 5 && $1 == "1" && $11 == "5" { ok = 1 } END { exit !ok }' \
+		"$tmp/out"; then
+	echo "ok - alerts --follow: header once, a row per record, updates"
+else
+	echo "FAIL - alerts --follow output:"
+	sed 's/^/    /' "$tmp/out"
+	failed=1
+fi
+check "alerts --json --follow" 0 out '{"id":3,' -- \
+	"$ctl" --socket "$sock" --json alerts --follow
+if [ "$(wc -l <"$tmp/out")" = 4 ] &&
+	[ "$(grep -c '^{"id":[0-9]*,.*}$' "$tmp/out")" = 4 ] &&
+	tail -n 1 "$tmp/out" | grep -q '"count":5'; then
+	echo "ok - alerts --json --follow: one object per line"
+else
+	echo "FAIL - alerts --json --follow output:"
+	sed 's/^/    /' "$tmp/out"
+	failed=1
+fi
+
+# An endless stream ends on SIGINT or SIGTERM with exit 0; each line is
+# out (flushed) before that, and the daemon sees the client leave.
+for sig in INT TERM; do
+	closes=$(grep -c '^close 106' "$reqlog")
+	"$ctl" --socket "$sock" --json alerts --workload hold --follow \
+		>"$tmp/f" 2>"$tmp/ferr" &
+	pid=$!
+	if ! wait_for "$tmp/f" '^{"id":1[01]}$' 2; then
+		echo "FAIL - follow ($sig): records not flushed as they came"
+		sed 's/^/    /' "$tmp/f" "$tmp/ferr"
+		failed=1
+	fi
+	kill -$sig $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 0 ] && wait_for "$reqlog" '^close 106' $((closes + 1)); then
+		echo "ok - follow ends on SIG$sig with exit 0, daemon sees it"
+	else
+		echo "FAIL - follow on SIG$sig: exit $rc"
+		sed 's/^/    /' "$tmp/ferr"
+		failed=1
+	fi
+done
+
+# Last: the fake stops mid-stream, like a daemon that dies.
+check "follow cut without END exits 1" 1 err \
+	"nsegd closed the connection before the reply was complete" -- \
+	"$ctl" --socket "$sock" --json alerts --workload die --follow
+if [ "$(grep -c '^{"id":2[01]}$' "$tmp/out")" = 2 ]; then
+	echo "ok - records before the cut are printed"
+else
+	echo "FAIL - records before the cut:"
+	sed 's/^/    /' "$tmp/out"
+	failed=1
+fi
+wait "$fakepid" 2>/dev/null
+fakepid=
 
 exit $failed

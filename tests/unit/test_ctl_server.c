@@ -83,12 +83,62 @@ static void h_noend(struct ctl_conn *c, const json_t *args, void *arg)
 	ctl_reply_record(c, json_object());
 }
 
+/* ---- kept connections (ctl_conn_keep) ---- */
+
+struct follow_stats {
+	struct ctl_conn *conns[4]; /* kept, in order */
+	int nconns;
+	int keep_rc;		 /* what the last ctl_conn_keep() returned */
+	int closes;		 /* on_close calls */
+	struct ctl_conn *closed; /* the last one on_close was given */
+	int reply_in_close; /* what a reply from inside on_close returned */
+};
+static struct follow_stats fs;
+
+static void on_close(struct ctl_conn *c, void *arg)
+{
+	struct follow_stats *f = arg;
+
+	f->closes++;
+	f->closed = c;
+	f->reply_in_close = ctl_reply_record(c, json_object());
+}
+
+/* Sends args.n records, then keeps the connection as args.how says. */
+static void h_follow(struct ctl_conn *c, const json_t *args, void *arg)
+{
+	const char *how = json_string_value(json_object_get(args, "how"));
+	json_int_t n = json_integer_value(json_object_get(args, "n"));
+
+	hs.calls++;
+	for (json_int_t i = 0; i < n; i++)
+		ctl_reply_record(c, json_pack("{s:I}", "i", i));
+	if (!strcmp(how, "end-then-keep")) {
+		ctl_reply_end(c);
+		fs.keep_rc = ctl_conn_keep(c, on_close, &fs);
+		return;
+	}
+	if (!strcmp(how, "no-on-close")) {
+		fs.keep_rc = ctl_conn_keep(c, NULL, &fs);
+		ctl_reply_end(c);
+		return;
+	}
+	fs.keep_rc = ctl_conn_keep(c, on_close, &fs);
+	if (fs.keep_rc == 0 && fs.nconns < 4)
+		fs.conns[fs.nconns++] = c;
+	if (!strcmp(how, "keep-then-end"))
+		ctl_reply_end(c);
+}
+
 static void setup(void)
 {
 	char err[256];
 
 	log_init("test", 0, LOG_LVL_WARN);
 	memset(&hs, 0, sizeof(hs));
+	memset(&fs, 0, sizeof(fs));
+	fs.keep_rc = 99;
+	fs.reply_in_close = 99;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nseg-test-ctl-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	chmod(tmpdir, 0755);
@@ -107,6 +157,8 @@ static void setup(void)
 	    ctl_server_handle(srv, NSEG_CTL_BASELINE_SHOW, h_notfound, NULL),
 	    0);
 	ck_assert_int_eq(ctl_server_handle(srv, T_NOEND, h_noend, NULL), 0);
+	ck_assert_int_eq(
+	    ctl_server_handle(srv, NSEG_CTL_ALERTS, h_follow, NULL), 0);
 }
 
 static void teardown(void)
@@ -614,6 +666,194 @@ START_TEST(test_auth)
 }
 END_TEST
 
+static int follow(int nbacklog, const char *how)
+{
+	int fd = client();
+
+	client_send(fd, NSEG_CTL_ALERTS, 9,
+		    json_pack("{s:i, s:s}", "n", nbacklog, "how", how));
+	step();
+	ck_assert_int_eq(hs.calls, 1);
+	return fd;
+}
+
+/*
+ * A kept connection outlives its handler and the idle timeout; records
+ * pushed later reach the client at once; END closes it and on_close
+ * runs once, from the loop, not from the reply.
+ */
+START_TEST(test_keep_push)
+{
+	struct ctl_io_dec d;
+	struct reply r = {0};
+	struct ctl_conn *c;
+	int fd;
+
+	vclock_ms = 1000;
+	evloop_set_clock(loop, vclock, NULL);
+	ctl_io_dec_init(&d);
+	fd = follow(2, "keep");
+	ck_assert_int_eq(fs.keep_rc, 0);
+	c = fs.conns[0];
+	ck_assert_int_eq(client_drain(fd, &d, &r), 0);
+	ck_assert_int_eq(r.nrec, 2);
+	ck_assert(!r.ended && !r.code);
+
+	vclock_ms += 3 * CTL_SERVER_IDLE_MS;
+	evloop_run_timers(loop);
+	step();
+	ck_assert_uint_eq(ctl_server_nclients(srv), 1);
+	ck_assert_int_eq(ctl_conn_keep(c, on_close, &fs), -1);
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(
+		    ctl_reply_record(c, json_pack("{s:i}", "later", i)), 0);
+	/* no step: the records were written by the reply itself */
+	ck_assert_int_eq(client_drain(fd, &d, &r), 0);
+	ck_assert_int_eq(r.nrec, 5);
+	ck_assert_uint_eq(r.seq, 9);
+
+	ck_assert_int_eq(ctl_reply_end(c), 0);
+	ck_assert_int_eq(fs.closes, 0);
+	step();
+	ck_assert_int_eq(fs.closes, 1);
+	ck_assert_ptr_eq(fs.closed, c);
+	ck_assert_int_eq(fs.reply_in_close, -1);
+	ck_assert_uint_eq(ctl_server_nclients(srv), 0);
+	ck_assert_int_eq(client_drain(fd, &d, &r), 1);
+	ck_assert(r.ended);
+	ck_assert(!r.bad);
+	step();
+	ck_assert_int_eq(fs.closes, 1);
+	ctl_io_dec_release(&d);
+	reply_clear(&r);
+	close(fd);
+}
+END_TEST
+
+struct leave_case {
+	const char *what;
+	int push;  /* the daemon pushes before the loop sees the hang-up */
+	int extra; /* the client sends bytes instead of closing */
+};
+
+static const struct leave_case leave_cases[] = {
+    {"close", 0, 0},
+    {"close, then a push", 1, 0},
+    {"a second request", 0, 1},
+};
+
+/* However a follower leaves, on_close runs exactly once. */
+START_TEST(test_keep_leave)
+{
+	const struct leave_case *lc = &leave_cases[_i];
+	int fd = follow(1, "keep");
+
+	ck_assert_int_eq(fs.keep_rc, 0);
+	if (lc->extra)
+		client_send(fd, NSEG_CTL_STATUS, 2, NULL);
+	else
+		close(fd);
+	if (lc->push) {
+		ck_assert_int_eq(ctl_reply_record(fs.conns[0], json_object()),
+				 -1);
+		ck_assert_msg(fs.closes == 0, "%s: on_close from a reply",
+			      lc->what);
+	}
+	for (int i = 0; i < 4; i++)
+		step();
+	ck_assert_msg(fs.closes == 1, "%s: %d on_close calls", lc->what,
+		      fs.closes);
+	ck_assert_ptr_eq(fs.closed, fs.conns[0]);
+	ck_assert_uint_eq(ctl_server_nclients(srv), 0);
+	if (lc->extra)
+		close(fd);
+}
+END_TEST
+
+/* Freeing the server closes every follower through on_close. */
+START_TEST(test_keep_server_free)
+{
+	struct reply r;
+	int fd[2];
+
+	fd[0] = follow(3, "keep");
+	hs.calls = 0;
+	fd[1] = follow(0, "keep");
+	ck_assert_int_eq(fs.nconns, 2);
+	ctl_server_free(srv);
+	srv = NULL;
+	ck_assert_int_eq(fs.closes, 2);
+	ck_assert_int_eq(fs.reply_in_close, -1);
+	for (int i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		struct ctl_io_dec d;
+
+		ctl_io_dec_init(&d);
+		ck_assert_int_eq(client_drain(fd[i], &d, &r), 1);
+		ck_assert_int_eq(r.nrec, i ? 0 : 3);
+		ck_assert(!r.ended); /* cut short, and the client can tell */
+		ctl_io_dec_release(&d);
+		reply_clear(&r);
+		close(fd[i]);
+	}
+}
+END_TEST
+
+/* A follower that does not read is dropped at the output cap. */
+START_TEST(test_keep_cap)
+{
+	int fd, rc = 0, n;
+
+	ctl_server_set_limits(srv, 0, 0, 64 * 1024);
+	fd = follow(0, "keep");
+	for (n = 0; n < 100000 && rc == 0; n++)
+		rc = ctl_reply_record(fs.conns[0],
+				      json_pack("{s:i, s:s}", "n", n, "pad",
+						"0123456789abcdef0123456789"));
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_lt(n, 100000);
+	ck_assert_int_eq(fs.closes, 0);
+	step();
+	ck_assert_int_eq(fs.closes, 1);
+	ck_assert_uint_eq(ctl_server_nclients(srv), 0);
+	close(fd);
+}
+END_TEST
+
+struct keep_case {
+	const char *how;
+	int keep_rc;
+	int closes; /* after the reply is out */
+};
+
+static const struct keep_case keep_cases[] = {
+    {"end-then-keep", -1, 0},
+    {"no-on-close", -1, 0},
+    {"keep-then-end", 0, 1},
+};
+
+/* Keeping is refused after the reply ended; a kept reply may end in
+ * its own handler and still closes through on_close. */
+START_TEST(test_keep_refused)
+{
+	const struct keep_case *kc = &keep_cases[_i];
+	struct reply r;
+	int fd = follow(2, kc->how);
+
+	pump(fd, &r);
+	ck_assert_msg(fs.keep_rc == kc->keep_rc, "%s: keep returned %d",
+		      kc->how, fs.keep_rc);
+	ck_assert_int_eq(r.nrec, 2);
+	ck_assert(r.ended);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_int_eq(fs.closes, kc->closes);
+	ck_assert_uint_eq(ctl_server_nclients(srv), 0);
+	reply_clear(&r);
+	close(fd);
+}
+END_TEST
+
 static Suite *ctl_server_suite(void)
 {
 	Suite *s = suite_create("ctl_server");
@@ -634,6 +874,13 @@ static Suite *ctl_server_suite(void)
 	tcase_add_test(tc, test_stale);
 	tcase_add_loop_test(tc, test_auth, 0,
 			    sizeof(auth_cases) / sizeof(auth_cases[0]));
+	tcase_add_test(tc, test_keep_push);
+	tcase_add_loop_test(tc, test_keep_leave, 0,
+			    sizeof(leave_cases) / sizeof(leave_cases[0]));
+	tcase_add_test(tc, test_keep_server_free);
+	tcase_add_test(tc, test_keep_cap);
+	tcase_add_loop_test(tc, test_keep_refused, 0,
+			    sizeof(keep_cases) / sizeof(keep_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,9 @@ struct edge_case {
 	uint64_t count;
 	int64_t first, last;
 	const char *json;
+	int any_process;
+	const char *decided_by; /* NULL: never decided */
+	int64_t decided_at;
 };
 
 static const struct edge_case edge_cases[] = {
@@ -33,7 +36,8 @@ static const struct edge_case edge_cases[] = {
 	  "{\"exe\":\"/usr/bin/socat\",\"comm\":\"socat\"}},"
 	  "\"protocol\":\"tcp\",\"port\":8080,\"state\":\"learned\","
 	  "\"count\":3,\"first_seen\":\"2026-11-22T14:28:27Z\","
-	  "\"last_seen\":\"2026-11-22T14:30:00Z\"}" },
+	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false}",
+	  0, NULL, 0 },
 	/* No peer process: no peer.process key, not an empty one. */
 	{ 42, "library/redis", "7.2", "/usr/local/bin/redis-server",
 	  "redis-server", NSEG_INGRESS, "external:10.0.0.0/8", "", "",
@@ -46,7 +50,8 @@ static const struct edge_case edge_cases[] = {
 	  "\"protocol\":\"udp\",\"port\":53,\"state\":\"approved\","
 	  "\"count\":9223372036854775807,"
 	  "\"first_seen\":\"1970-01-01T00:00:00Z\","
-	  "\"last_seen\":\"1970-01-01T00:00:00Z\"}" },
+	  "\"last_seen\":\"1970-01-01T00:00:00Z\",\"any_process\":false}",
+	  0, NULL, 0 },
 	/* Unnamed protocol as a decimal string; a comm with a quote. */
 	{ 7, "web", "sha256:ab", "?", "", NSEG_EGRESS, "host", "", "x",
 	  47, 0, "rejected", 1, 1709208000, 1709208000,
@@ -56,7 +61,8 @@ static const struct edge_case edge_cases[] = {
 	  "\"peer\":{\"identity\":\"host\"},"
 	  "\"protocol\":\"47\",\"port\":0,\"state\":\"rejected\","
 	  "\"count\":1,\"first_seen\":\"2024-02-29T12:00:00Z\","
-	  "\"last_seen\":\"2024-02-29T12:00:00Z\"}" },
+	  "\"last_seen\":\"2024-02-29T12:00:00Z\",\"any_process\":false}",
+	  0, NULL, 0 },
 	{ 8, "web", "1", "/bin/ping", "pi\"ng", NSEG_EGRESS, "netns:b",
 	  "[kernel]", "", IPPROTO_ICMP, 8, "learned", 2, 946684800,
 	  253402300799,
@@ -67,7 +73,33 @@ static const struct edge_case edge_cases[] = {
 	  "{\"exe\":\"[kernel]\",\"comm\":\"\"}},"
 	  "\"protocol\":\"icmp\",\"port\":8,\"state\":\"learned\","
 	  "\"count\":2,\"first_seen\":\"2000-01-01T00:00:00Z\","
-	  "\"last_seen\":\"9999-12-31T23:59:59Z\"}" },
+	  "\"last_seen\":\"9999-12-31T23:59:59Z\",\"any_process\":false}",
+	  0, NULL, 0 },
+	/* A decision adds its keys after every v1 key, in this order. */
+	{ 9, "web", "1.0", "/bin/busybox", "wget", NSEG_EGRESS, "api", "", "",
+	  IPPROTO_TCP, 443, "approved", 1, 1795357707, 1795357800,
+	  "{\"id\":9,\"workload\":\"web\",\"version\":\"1.0\","
+	  "\"direction\":\"egress\","
+	  "\"process\":{\"exe\":\"/bin/busybox\",\"comm\":\"wget\"},"
+	  "\"peer\":{\"identity\":\"api\"},"
+	  "\"protocol\":\"tcp\",\"port\":443,\"state\":\"approved\","
+	  "\"count\":1,\"first_seen\":\"2026-11-22T14:28:27Z\","
+	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":true,"
+	  "\"decided_by\":\"uid 0 (root)\","
+	  "\"decided_at\":\"2026-11-23T09:00:00Z\"}",
+	  1, "uid 0 (root)", 1795424400 },
+	{ 10, "web", "1.0", "/bin/busybox", "nc", NSEG_EGRESS, "db", "", "",
+	  IPPROTO_TCP, 5432, "rejected", 1, 1795357707, 1795357800,
+	  "{\"id\":10,\"workload\":\"web\",\"version\":\"1.0\","
+	  "\"direction\":\"egress\","
+	  "\"process\":{\"exe\":\"/bin/busybox\",\"comm\":\"nc\"},"
+	  "\"peer\":{\"identity\":\"db\"},"
+	  "\"protocol\":\"tcp\",\"port\":5432,\"state\":\"rejected\","
+	  "\"count\":1,\"first_seen\":\"2026-11-22T14:28:27Z\","
+	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false,"
+	  "\"decided_by\":\"uid 1000 (ops \\\"a\\\")\","
+	  "\"decided_at\":\"2026-11-23T09:10:00Z\"}",
+	  0, "uid 1000 (ops \"a\")", 1795425000 },
 };
 
 static void fill_edge(struct store_edge *e, const struct edge_case *c)
@@ -92,6 +124,10 @@ static void fill_edge(struct store_edge *e, const struct edge_case *c)
 	e->count = c->count;
 	e->first_seen = c->first;
 	e->last_seen = c->last;
+	e->any_process = c->any_process;
+	snprintf(e->decided_by, sizeof(e->decided_by), "%s",
+		 c->decided_by ? c->decided_by : "");
+	e->decided_at = c->decided_at;
 }
 
 static char *dump(const struct store_edge *e)
@@ -128,6 +164,9 @@ START_TEST(test_edge_bad_time)
 	ck_assert_ptr_null(edge_json(e));
 	e->last_seen = 0;
 	e->first_seen = -62167219201;
+	ck_assert_ptr_null(edge_json(e));
+	fill_edge(e, &edge_cases[4]);
+	e->decided_at = 253402300800;
 	ck_assert_ptr_null(edge_json(e));
 	free(e);
 }

@@ -483,6 +483,7 @@ struct wls {
 	uint64_t n_edges[8];
 	char mode[8][16];
 	int64_t created[8];
+	int64_t revision[8];
 };
 
 static int collect_wl(const struct store_workload *w, void *arg)
@@ -496,6 +497,7 @@ static int collect_wl(const struct store_workload *w, void *arg)
 	l->n_versions[i] = w->n_versions;
 	l->n_edges[i] = w->n_edges;
 	l->created[i] = w->created;
+	l->revision[i] = w->revision;
 	for (size_t v = 0; v < w->n_versions && v < 4; v++)
 		snprintf(l->versions[i][v], sizeof(l->versions[i][v]), "%s",
 			 w->versions[v]);
@@ -569,7 +571,7 @@ static const struct {
 } bad_db_cases[] = {
 	{ "CREATE TABLE t (x); PRAGMA user_version = 99; "
 	  "PRAGMA application_id = 1853056359",
-	  { "schema version 99", "newer", "(1)" } },
+	  { "schema version 99", "newer", "(2)" } },
 	{ "CREATE TABLE foo (x)", { "not an nseg database", "no nseg", "" } },
 	{ "PRAGMA application_id = 42", { "not an nseg database", "0x2a", "" } },
 	{ NULL, { "nseg.db", "not a database", "" } },
@@ -626,10 +628,838 @@ START_TEST(test_memory)
 }
 END_TEST
 
+
+/*
+ * A v1 database as the v1 code left it in the field: made with that
+ * code's store_edge_add() and store_workload_touch() (sqlite3 .dump), then
+ * edge 6 deleted, edge 2 approved and 'api' set to notify by hand.
+ * Frozen here on purpose: it must not follow later edits of the migrations.
+ */
+static const char v1_dump[] =
+	"PRAGMA foreign_keys=OFF;"
+	"BEGIN TRANSACTION;"
+	"CREATE TABLE workloads ( id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+	"UNIQUE CHECK (length(name) > 0), mode TEXT NOT NULL DEFAULT 'learn'  "
+	"CHECK (mode IN ('learn', 'notify', 'enforce')), created INTEGER NOT "
+	"NULL) STRICT;"
+	"INSERT INTO workloads VALUES(1,'web','learn',1000);"
+	"INSERT INTO workloads VALUES(2,'api','notify',1003);"
+	"INSERT INTO workloads VALUES(3,'idle','learn',4000);"
+	"CREATE TABLE versions ( id INTEGER PRIMARY KEY, workload_id INTEGER "
+	"NOT NULL  REFERENCES workloads (id) ON DELETE CASCADE, version TEXT "
+	"NOT NULL CHECK (length(version) > 0), first_seen INTEGER NOT NULL, "
+	"last_seen INTEGER NOT NULL, UNIQUE (workload_id, version)) STRICT;"
+	"INSERT INTO versions VALUES(1,1,'1.0',900,3000);"
+	"INSERT INTO versions VALUES(2,1,'2.0',1002,2005);"
+	"INSERT INTO versions VALUES(3,2,'7',1003,2004);"
+	"INSERT INTO versions VALUES(4,3,'3',4000,4000);"
+	"CREATE TABLE edges ( id INTEGER PRIMARY KEY AUTOINCREMENT, "
+	"workload_id INTEGER NOT NULL  REFERENCES workloads (id) ON DELETE "
+	"CASCADE, version TEXT NOT NULL, exe TEXT NOT NULL CHECK (length(exe) "
+	"> 0), comm TEXT NOT NULL, direction TEXT NOT NULL CHECK (direction IN "
+	"('egress', 'ingress')), peer TEXT NOT NULL CHECK (length(peer) > 0), "
+	"peer_exe TEXT NOT NULL DEFAULT '', peer_comm TEXT NOT NULL DEFAULT "
+	"'', protocol TEXT NOT NULL CHECK (length(protocol) > 0), port INTEGER "
+	"NOT NULL CHECK (port BETWEEN 0 AND 65535), state TEXT NOT NULL "
+	"DEFAULT 'learned'  CHECK (state IN ('learned', 'approved', "
+	"'rejected')), count INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0), "
+	"first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, UNIQUE "
+	"(workload_id, version, exe, comm, direction, peer,  peer_exe, "
+	"peer_comm, protocol, port), FOREIGN KEY (workload_id, version)  "
+	"REFERENCES versions (workload_id, version) ON DELETE CASCADE) "
+	"STRICT;"
+	"INSERT INTO edges VALUES(1,1,'1.0','/bin/busybox','wget','egress',"
+	"'api','/usr/bin/socat','socat','tcp',8080,'learned',6,900,3000);"
+	"INSERT INTO edges VALUES(2,1,'1.0','/bin/busybox','nc','egress','db',"
+	"'','','tcp',5432,'approved',2,1001,2001);"
+	"INSERT INTO edges VALUES(3,1,'2.0','/bin/busybox','wget','egress',"
+	"'api','/usr/bin/socat','socat','tcp',8080,'learned',3,1002,2002);"
+	"INSERT INTO edges VALUES(4,2,'7','/usr/bin/socat','socat','ingress',"
+	"'web','/bin/busybox','wget','tcp',8080,'learned',4,1003,2003);"
+	"INSERT INTO edges VALUES(5,2,'7','/usr/bin/dig','dig','egress',"
+	"'external:10.0.0.0/8','','','udp',53,'learned',5,1004,2004);"
+	"DELETE FROM sqlite_sequence;"
+	"INSERT INTO sqlite_sequence VALUES('edges',6);"
+	"COMMIT;"
+	"PRAGMA user_version = 1;"
+	"PRAGMA application_id = 1853056359;";
+
+static const struct {
+	int64_t id;
+	const char *version, *comm, *peer, *peer_exe, *state;
+	int dir, proto, port;
+	uint64_t count;
+	int64_t first, last;
+} v1_edges[] = {
+	{ 1, "1.0", "wget", "api", "/usr/bin/socat", "learned", NSEG_EGRESS,
+	  IPPROTO_TCP, 8080, 6, 900, 3000 },
+	{ 2, "1.0", "nc", "db", "", "approved", NSEG_EGRESS, IPPROTO_TCP, 5432,
+	  2, 1001, 2001 },
+	{ 3, "2.0", "wget", "api", "/usr/bin/socat", "learned", NSEG_EGRESS,
+	  IPPROTO_TCP, 8080, 3, 1002, 2002 },
+};
+
+START_TEST(test_migrate_v1_to_v2)
+{
+	struct store *s;
+	struct seen *sn;
+	struct wls l;
+	struct nseg_edge_key k = key("web", "1.0", "sh", "db", 6, 5432);
+	char mode[16];
+	int64_t rev = -1;
+	int found;
+
+	raw_exec(v1_dump);
+	s = open_ok();
+	sn = edges(s, "web", NULL, &found);
+	ck_assert_uint_eq(sn->n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct store_edge *e = &sn->e[i];
+
+		ck_assert_int_eq(e->id, v1_edges[i].id);
+		ck_assert_str_eq(e->key.version, v1_edges[i].version);
+		ck_assert_str_eq(e->key.proc.exe, "/bin/busybox");
+		ck_assert_str_eq(e->key.proc.comm, v1_edges[i].comm);
+		ck_assert_str_eq(e->key.peer, v1_edges[i].peer);
+		ck_assert_str_eq(e->key.peer_proc.exe, v1_edges[i].peer_exe);
+		ck_assert_str_eq(e->state, v1_edges[i].state);
+		ck_assert_int_eq(e->key.dir, v1_edges[i].dir);
+		ck_assert_int_eq(e->key.proto, v1_edges[i].proto);
+		ck_assert_int_eq(e->key.port, v1_edges[i].port);
+		ck_assert_uint_eq(e->count, v1_edges[i].count);
+		ck_assert_int_eq(e->first_seen, v1_edges[i].first);
+		ck_assert_int_eq(e->last_seen, v1_edges[i].last);
+		/* Decided before decisions were recorded: no decider. */
+		ck_assert_int_eq(e->any_process, 0);
+		ck_assert_str_eq(e->decided_by, "");
+		ck_assert_int_eq(e->decided_at, 0);
+	}
+	sn = edges(s, "api", NULL, &found);
+	ck_assert_uint_eq(sn->n, 2);
+	ck_assert_int_eq(sn->e[0].key.dir, NSEG_INGRESS);
+	ck_assert_int_eq(sn->e[1].key.proto, IPPROTO_UDP);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(store_workloads_foreach(s, collect_wl, &l), 0);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_str_eq(l.names[0], "api");
+	ck_assert_str_eq(l.mode[0], "notify");
+	ck_assert_int_eq(l.created[0], 1003);
+	ck_assert_int_eq(l.revision[0], 0);
+	ck_assert_str_eq(l.names[2], "web");
+	ck_assert_uint_eq(l.n_versions[2], 2);
+	ck_assert_uint_eq(l.n_edges[2], 3);
+	ck_assert_int_eq(store_workload_get(s, "api", mode, &rev), 0);
+	ck_assert_str_eq(mode, "notify");
+	ck_assert_int_eq(rev, 0);
+	/* The id sequence survived: deleted edge 6 is not handed out again. */
+	ck_assert_int_eq(store_edge_add(s, &k, 1, 5000, 5000), 0);
+	sn = edges(s, "web", NULL, &found);
+	ck_assert_int_eq(sn->e[3].id, 7);
+	store_close(s);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM edges WHERE decided_by "
+				 "IS NULL AND decided_at IS NULL AND "
+				 "any_process = 0"),
+			 6);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM alerts"), 0);
+	ck_assert_int_eq(raw_int("SELECT sum(revision) FROM workloads"), 0);
+	/* Opening again changes nothing. */
+	s = open_ok();
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM edges"), 6);
+}
+END_TEST
+
+/* web: edges 1-3 of version 1.0, 4 of 2.0; other: edge 5. */
+static struct store *open_seeded(void)
+{
+	struct store *s = open_ok();
+	const struct nseg_edge_key k[] = {
+		key("web", "1.0", "wget", "api", 6, 80),
+		key("web", "1.0", "wget", "db", 6, 5432),
+		key("web", "1.0", "nc", "api", 6, 80),
+		key("web", "2.0", "wget", "api", 6, 80),
+		key("other", "1.0", "sh", "web", 6, 80),
+	};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		ck_assert_int_eq(store_edge_add(s, &k[i], 1, 10, 10), 0);
+	return s;
+}
+
+/*
+ * One letter per edge of wl, by id: l(earned), a(pproved), A(pproved for
+ * any process), r(ejected).
+ */
+static const char *states(struct store *s, const char *wl)
+{
+	static char buf[MAX_SEEN + 1];
+	struct seen *sn;
+	int found;
+	size_t i;
+
+	sn = edges(s, wl, NULL, &found);
+	for (i = 0; i < sn->n; i++) {
+		const struct store_edge *e = &sn->e[i];
+
+		if (strcmp(e->state, "approved") == 0)
+			buf[i] = e->any_process ? 'A' : 'a';
+		else
+			buf[i] = e->state[0];
+		/* any_process means nothing unless approved. */
+		if (strcmp(e->state, "approved") != 0)
+			ck_assert_int_eq(e->any_process, 0);
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static int64_t revision_of(struct store *s, const char *wl)
+{
+	char mode[16];
+	int64_t rev = -1;
+
+	ck_assert_int_eq(store_workload_get(s, wl, mode, &rev), 0);
+	return rev;
+}
+
+static const struct {
+	const char *state;
+	int64_t ids[2];
+	size_t n;
+	int any;
+	const char *who;
+	int64_t now;
+	int changed;
+	int64_t revision;
+	const char *web; /* states() of web afterwards */
+} decide_steps[] = {
+	{ "approved", { 1, 3 }, 2, 1, "uid 0 (root)", 100, 2, 1, "AlAl" },
+	/* The same decision again changes nothing, not even the decider. */
+	{ "approved", { 1, 3 }, 2, 1, "uid 1000 (bob)", 200, 0, 1, "AlAl" },
+	/* Narrowing to the edge's own process is a change. */
+	{ "approved", { 1 }, 1, 0, "uid 0 (root)", 300, 1, 2, "alAl" },
+	/* approved -> rejected, learned -> rejected; any_process ignored. */
+	{ "rejected", { 1, 2 }, 2, 1, "uid 1000 (bob)", 400, 2, 3, "rrAl" },
+	/* rejected -> approved; an id given twice counts once. */
+	{ "approved", { 2, 2 }, 2, 0, "uid 0 (root)", 500, 1, 4, "raAl" },
+	{ "rejected", { 0 }, 0, 0, "x", 600, 0, 4, "raAl" },
+	/* Another version of the same workload. */
+	{ "approved", { 4 }, 1, 1, "uid 1000 (bob)", 700, 1, 5, "raAA" },
+};
+
+static const struct {
+	const char *by;
+	int64_t at;
+} decide_final[] = {
+	{ "uid 1000 (bob)", 400 },
+	{ "uid 0 (root)", 500 },
+	{ "uid 0 (root)", 100 },
+	{ "uid 1000 (bob)", 700 },
+};
+
+START_TEST(test_decide_ids)
+{
+	struct store *s = open_seeded();
+	struct seen *sn;
+	int64_t rev, bad;
+	int n, found;
+
+	for (size_t i = 0; i < sizeof(decide_steps) / sizeof(decide_steps[0]);
+	     i++) {
+		rev = -1;
+		bad = 42;
+		n = store_edges_decide(s, "web", decide_steps[i].state, 0,
+				       decide_steps[i].ids, decide_steps[i].n,
+				       decide_steps[i].any, decide_steps[i].who,
+				       decide_steps[i].now, &bad, &rev);
+		ck_assert_msg(n == decide_steps[i].changed,
+			      "step %zu: %d changed", i, n);
+		ck_assert_int_eq(bad, 0);
+		ck_assert_int_eq(rev, decide_steps[i].revision);
+		ck_assert_int_eq(revision_of(s, "web"), rev);
+		ck_assert_str_eq(states(s, "web"), decide_steps[i].web);
+	}
+	sn = edges(s, "web", NULL, &found);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(sn->e[i].decided_by, decide_final[i].by);
+		ck_assert_int_eq(sn->e[i].decided_at, decide_final[i].at);
+	}
+	ck_assert_str_eq(states(s, "other"), "l");
+	ck_assert_int_eq(revision_of(s, "other"), 0);
+	store_close(s);
+	/* Persisted, and readable by anyone with SQL. */
+	ck_assert_int_eq(raw_int("SELECT revision FROM workloads WHERE "
+				 "name = 'web'"),
+			 5);
+	ck_assert_int_eq(raw_int("SELECT any_process FROM edges WHERE id = 4"),
+			 1);
+}
+END_TEST
+
+START_TEST(test_decide_all)
+{
+	struct store *s = open_seeded();
+	const int64_t two = 2;
+	int64_t rev = -1;
+	struct seen *sn;
+	int found;
+
+	ck_assert_int_eq(store_edges_decide(s, "web", "rejected", 0, &two, 1,
+					    0, "uid 0 (root)", 100, NULL,
+					    NULL),
+			 1);
+	/* Only learned edges, of every version; ids are ignored. */
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 1, &two, 1,
+					    1, "uid 7 (ops)", 200, NULL, &rev),
+			 3);
+	ck_assert_int_eq(rev, 2); /* once per call, not per edge */
+	ck_assert_str_eq(states(s, "web"), "ArAA");
+	sn = edges(s, "web", NULL, &found);
+	ck_assert_str_eq(sn->e[1].decided_by, "uid 0 (root)");
+	ck_assert_int_eq(sn->e[1].decided_at, 100);
+	ck_assert_str_eq(sn->e[3].decided_by, "uid 7 (ops)");
+	ck_assert_int_eq(sn->e[3].decided_at, 200);
+	/* Nothing learned is left: no change, no new revision. */
+	ck_assert_int_eq(store_edges_decide(s, "web", "rejected", 1, NULL, 0,
+					    0, "uid 0 (root)", 300, NULL, &rev),
+			 0);
+	ck_assert_int_eq(rev, 2);
+	ck_assert_str_eq(states(s, "other"), "l");
+	ck_assert_int_eq(store_edges_decide(s, "other", "rejected", 1, NULL, 0,
+					    0, "uid 0 (root)", 300, NULL, &rev),
+			 1);
+	ck_assert_int_eq(rev, 1);
+	ck_assert_str_eq(states(s, "other"), "r");
+	ck_assert_str_eq(states(s, "web"), "ArAA");
+	store_close(s);
+}
+END_TEST
+
+static const struct {
+	const char *workload;
+	int64_t ids[3];
+	size_t n;
+	int64_t bad;
+} bad_id_cases[] = {
+	{ "web", { 1, 99, 3 }, 3, 99 },
+	{ "web", { 1, 5 }, 2, 5 },	  /* other's edge */
+	{ "web", { 0 }, 1, 0 },		  /* no edge 0 either */
+	{ "web", { -1, 2 }, 2, -1 },
+	{ "other", { 5, 1, 2 }, 3, 1 }, /* the first bad one */
+	{ "nope", { 1 }, 1, 0 },	  /* no such workload */
+};
+
+/* All or nothing: nothing of a call with a bad id is left behind. */
+START_TEST(test_decide_bad_id)
+{
+	struct store *s = open_seeded();
+	int64_t rev = 42, bad = 42;
+
+	errno = 0;
+	ck_assert_int_eq(store_edges_decide(s, bad_id_cases[_i].workload,
+					    "approved", 0,
+					    bad_id_cases[_i].ids,
+					    bad_id_cases[_i].n, 1,
+					    "uid 0 (root)", 100, &bad, &rev),
+			 -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(bad, bad_id_cases[_i].bad);
+	ck_assert_int_eq(rev, 42);
+	ck_assert_str_eq(states(s, "web"), "llll");
+	ck_assert_str_eq(states(s, "other"), "l");
+	ck_assert_int_eq(revision_of(s, "web"), 0);
+	ck_assert_int_eq(revision_of(s, "other"), 0);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM edges WHERE decided_by "
+				 "IS NOT NULL"),
+			 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM workloads"), 2);
+}
+END_TEST
+
+/* Inside the caller's transaction a failed call undoes only itself. */
+START_TEST(test_decide_in_transaction)
+{
+	struct store *s = open_seeded();
+	const int64_t good[] = { 1 }, bad_ids[] = { 2, 99 };
+	int64_t bad = 0, rev = 0;
+
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, good, 1,
+					    0, "a", 1, &bad, &rev),
+			 1);
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, bad_ids,
+					    2, 0, "a", 1, &bad, &rev),
+			 -1);
+	ck_assert_int_eq(bad, 99);
+	ck_assert_int_eq(store_commit(s), 0);
+	ck_assert_str_eq(states(s, "web"), "alll");
+	ck_assert_int_eq(revision_of(s, "web"), 1);
+	store_close(s);
+}
+END_TEST
+
+static const char who63[] =
+	"123456789012345678901234567890123456789012345678901234567890123";
+static const char who64[] =
+	"1234567890123456789012345678901234567890123456789012345678901234";
+
+static const struct {
+	const char *workload, *state, *who;
+	int all;
+	size_t n; /* ids is NULL */
+} bad_arg_cases[] = {
+	{ "web", "learned", "a", 1, 0 },
+	{ "web", "APPROVED", "a", 1, 0 },
+	{ "web", NULL, "a", 1, 0 },
+	{ "web", "approved", "", 1, 0 },
+	{ "web", "approved", NULL, 1, 0 },
+	{ "web", "approved", who64, 1, 0 },
+	{ "web", "approved", "a", 0, 2 },
+	{ "", "approved", "a", 1, 0 },
+};
+
+START_TEST(test_decide_bad_args)
+{
+	struct store *s = open_seeded();
+	struct seen *sn;
+	int found;
+
+	errno = 0;
+	ck_assert_int_eq(store_edges_decide(s, bad_arg_cases[_i].workload,
+					    bad_arg_cases[_i].state,
+					    bad_arg_cases[_i].all, NULL,
+					    bad_arg_cases[_i].n, 0,
+					    bad_arg_cases[_i].who, 1, NULL,
+					    NULL),
+			 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(states(s, "web"), "llll");
+	/* The longest decider that fits reads back whole. */
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 1, NULL, 0, 0,
+					    who63, 1, NULL, NULL),
+			 4);
+	sn = edges(s, "web", NULL, &found);
+	ck_assert_str_eq(sn->e[0].decided_by, who63);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_mode)
+{
+	struct store *s = open_seeded();
+	char mode[16], prev[16];
+	int64_t rev = 42;
+	struct wls l;
+
+	ck_assert_int_eq(store_workload_get(s, "web", mode, &rev), 0);
+	ck_assert_str_eq(mode, "learn");
+	ck_assert_int_eq(rev, 0);
+	ck_assert_int_eq(store_workload_set_mode(s, "web", "enforce", prev), 0);
+	ck_assert_str_eq(prev, "learn");
+	ck_assert_int_eq(store_workload_set_mode(s, "web", "notify", prev), 0);
+	ck_assert_str_eq(prev, "enforce");
+	ck_assert_int_eq(store_workload_set_mode(s, "web", "notify", NULL), 0);
+	errno = 0;
+	ck_assert_int_eq(store_workload_set_mode(s, "web", "block", prev), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(store_workload_set_mode(s, "nope", "enforce", prev),
+			 -1);
+	ck_assert_int_eq(errno, ENOENT);
+	errno = 0;
+	ck_assert_int_eq(store_workload_get(s, "nope", mode, &rev), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	errno = 0;
+	ck_assert_int_eq(store_workload_get(s, "", mode, &rev), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	store_close(s);
+	s = open_ok();
+	ck_assert_int_eq(store_workload_get(s, "web", mode, &rev), 0);
+	ck_assert_str_eq(mode, "notify");
+	ck_assert_int_eq(rev, 0); /* a mode change is not a baseline change */
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(store_workloads_foreach(s, collect_wl, &l), 0);
+	ck_assert_uint_eq(l.n, 2); /* "nope" was not created */
+	ck_assert_str_eq(l.mode[1], "notify");
+	ck_assert_str_eq(l.mode[0], "learn");
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_approved_foreach)
+{
+	struct store *s = open_seeded();
+	const int64_t ids[] = { 4, 1, 2 }, rej[] = { 2 }, other[] = { 5 };
+	struct seen sn;
+
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, ids, 3, 0,
+					    "a", 1, NULL, NULL),
+			 3);
+	ck_assert_int_eq(store_edges_decide(s, "web", "rejected", 0, rej, 1, 0,
+					    "a", 1, NULL, NULL),
+			 1);
+	ck_assert_int_eq(store_edges_decide(s, "other", "approved", 0, other, 1,
+					    1, "a", 1, NULL, NULL),
+			 1);
+	memset(&sn, 0, sizeof(sn));
+	ck_assert_int_eq(store_approved_foreach(s, "web", collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 2);
+	ck_assert_int_eq(sn.e[0].id, 1);
+	ck_assert_str_eq(sn.e[0].key.version, "1.0");
+	ck_assert_int_eq(sn.e[1].id, 4);
+	ck_assert_str_eq(sn.e[1].key.version, "2.0");
+	ck_assert_str_eq(sn.e[1].key.workload, "web");
+	ck_assert_str_eq(sn.e[1].state, "approved");
+	memset(&sn, 0, sizeof(sn));
+	ck_assert_int_eq(store_approved_foreach(s, "other", collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 1);
+	ck_assert_int_eq(sn.e[0].any_process, 1);
+	memset(&sn, 0, sizeof(sn));
+	sn.stop_after = 1;
+	ck_assert_int_eq(store_approved_foreach(s, "web", collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 1);
+	errno = 0;
+	ck_assert_int_eq(store_approved_foreach(s, "nope", collect, &sn), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	store_close(s);
+}
+END_TEST
+
+static int fail_cb(const struct store_edge *e, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	errno = ENOMEM;
+	return -1;
+}
+
+/* A failing callback is a failed walk, never a short successful one. */
+START_TEST(test_walk_cb_fails)
+{
+	struct store *s = open_seeded();
+	int calls = 0, found;
+
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 1, NULL, 0, 0,
+					    "a", 1, NULL, NULL),
+			 4);
+	errno = 0;
+	ck_assert_int_eq(store_approved_foreach(s, "web", fail_cb, &calls), -1);
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_int_eq(store_edges_foreach(s, "web", NULL, &found, fail_cb,
+					     &calls),
+			 -1);
+	ck_assert_int_eq(calls, 2);
+	store_close(s);
+}
+END_TEST
+
+struct nested {
+	struct store *s;
+	size_t n_approved;
+	int64_t revs;
+};
+
+static int nested_cb(const struct store_workload *w, void *arg)
+{
+	struct nested *x = arg;
+	struct seen sn;
+	char mode[16];
+	int64_t rev;
+
+	memset(&sn, 0, sizeof(sn));
+	ck_assert_int_eq(store_workload_get(x->s, w->name, mode, &rev), 0);
+	ck_assert_int_eq(rev, w->revision);
+	x->revs += rev;
+	ck_assert_int_eq(store_approved_foreach(x->s, w->name, collect, &sn),
+			 0);
+	x->n_approved += sn.n;
+	return 0;
+}
+
+/* The policy loader reads each workload from inside the workloads walk. */
+START_TEST(test_nested_reads)
+{
+	struct store *s = open_seeded();
+	const int64_t one = 1, five = 5;
+	struct nested x = { s, 0, 0 };
+
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, &one, 1,
+					    0, "a", 1, NULL, NULL),
+			 1);
+	ck_assert_int_eq(store_edges_decide(s, "other", "approved", 0, &five,
+					    1, 0, "a", 1, NULL, NULL),
+			 1);
+	ck_assert_int_eq(store_edges_decide(s, "other", "rejected", 0, &five,
+					    1, 0, "a", 1, NULL, NULL),
+			 1);
+	ck_assert_int_eq(store_workloads_foreach(s, nested_cb, &x), 0);
+	ck_assert_uint_eq(x.n_approved, 1);
+	ck_assert_int_eq(x.revs, 3);
+	store_close(s);
+}
+END_TEST
+
+static struct store_alert alert(const char *wl, int64_t first, int64_t last)
+{
+	struct store_alert a;
+
+	memset(&a, 0, sizeof(a));
+	a.time_first = first;
+	a.time_last = last;
+	snprintf(a.workload, sizeof(a.workload), "%s", wl);
+	snprintf(a.version, sizeof(a.version), "1.0");
+	snprintf(a.container, sizeof(a.container), "%064d", 7);
+	a.pid = 4242;
+	snprintf(a.proc.exe, sizeof(a.proc.exe), "/bin/busybox");
+	snprintf(a.proc.comm, sizeof(a.proc.comm), "wget");
+	a.dir = NSEG_EGRESS;
+	snprintf(a.peer, sizeof(a.peer), "external:0.0.0.0/0");
+	snprintf(a.peer_address, sizeof(a.peer_address), "203.0.113.9");
+	a.proto = IPPROTO_TCP;
+	a.port = 443;
+	snprintf(a.action, sizeof(a.action), "block");
+	snprintf(a.kind, sizeof(a.kind), "deviation");
+	a.count = 1;
+	a.baseline = 3;
+	return a;
+}
+
+#define MAX_ALERTS 8
+
+struct alerts_seen {
+	size_t n;
+	struct store_alert a[MAX_ALERTS];
+	size_t stop_after;
+};
+
+static int collect_alert(const struct store_alert *a, void *arg)
+{
+	struct alerts_seen *l = arg;
+
+	ck_assert_uint_lt(l->n, MAX_ALERTS);
+	l->a[l->n++] = *a;
+	return l->stop_after && l->n == l->stop_after;
+}
+
+/* The ids of the alerts a walk returns, as "1,3". */
+static const char *alert_ids(struct store *s, const char *wl, int64_t since,
+			     int64_t after)
+{
+	static char buf[64];
+	static struct alerts_seen l;
+	size_t off = 0;
+
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(store_alerts_foreach(s, wl, since, after,
+					      collect_alert, &l),
+			 0);
+	buf[0] = '\0';
+	for (size_t i = 0; i < l.n; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%lld",
+					i ? "," : "", (long long)l.a[i].id);
+	return buf;
+}
+
+START_TEST(test_alerts)
+{
+	struct store *s = open_ok();
+	struct store_alert a[3] = { alert("web", 100, 100),
+				    alert("api", 200, 250),
+				    alert("web", 300, 300) };
+	struct alerts_seen l;
+
+	a[1].dir = NSEG_INGRESS;
+	a[1].proto = 47;
+	a[1].port = 0;
+	a[1].container[0] = '\0';
+	snprintf(a[1].action, sizeof(a[1].action), "notify");
+	a[2].count = UINT64_MAX;
+	for (int i = 0; i < 3; i++) {
+		a[i].id = 99;
+		ck_assert_int_eq(store_alert_add(s, &a[i]), 0);
+		ck_assert_int_eq(a[i].id, i + 1);
+	}
+	/* Dedup: count adds up, time_last only moves forward. */
+	ck_assert_int_eq(store_alert_bump(s, 1, 4, 400), 0);
+	ck_assert_int_eq(store_alert_bump(s, 1, 2, 150), 0);
+	ck_assert_int_eq(store_alert_bump(s, 3, 9, 301), 0); /* saturates */
+	errno = 0;
+	ck_assert_int_eq(store_alert_bump(s, 4, 1, 500), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	store_close(s);
+	s = open_ok();
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(store_alerts_foreach(s, NULL, 0, 0, collect_alert, &l),
+			 0);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_int_eq(l.a[0].time_first, 100);
+	ck_assert_int_eq(l.a[0].time_last, 400);
+	ck_assert_uint_eq(l.a[0].count, 7);
+	ck_assert_str_eq(l.a[0].workload, "web");
+	ck_assert_str_eq(l.a[0].version, "1.0");
+	ck_assert_str_eq(l.a[0].container, a[0].container);
+	ck_assert_int_eq(l.a[0].pid, 4242);
+	ck_assert_str_eq(l.a[0].proc.exe, "/bin/busybox");
+	ck_assert_str_eq(l.a[0].proc.comm, "wget");
+	ck_assert_int_eq(l.a[0].dir, NSEG_EGRESS);
+	ck_assert_str_eq(l.a[0].peer, "external:0.0.0.0/0");
+	ck_assert_str_eq(l.a[0].peer_address, "203.0.113.9");
+	ck_assert_int_eq(l.a[0].proto, IPPROTO_TCP);
+	ck_assert_int_eq(l.a[0].port, 443);
+	ck_assert_str_eq(l.a[0].action, "block");
+	ck_assert_str_eq(l.a[0].kind, "deviation");
+	ck_assert_int_eq(l.a[0].baseline, 3);
+	ck_assert_int_eq(l.a[1].dir, NSEG_INGRESS);
+	ck_assert_int_eq(l.a[1].proto, 47);
+	ck_assert_str_eq(l.a[1].container, "");
+	ck_assert_str_eq(l.a[1].action, "notify");
+	ck_assert_uint_eq(l.a[2].count, INT64_MAX);
+	ck_assert_int_eq(l.a[2].time_last, 301);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM alerts WHERE "
+				 "protocol = '47'"),
+			 1);
+}
+END_TEST
+
+static const struct {
+	const char *workload;
+	int64_t since, after;
+	const char *ids;
+} alert_filter_cases[] = {
+	{ NULL, 0, 0, "1,2,3,4" },
+	{ "web", 0, 0, "1,3,4" },
+	{ "api", 0, 0, "2" },
+	{ "nope", 0, 0, "" },
+	{ NULL, 0, 2, "3,4" },
+	{ "web", 0, 1, "3,4" },
+	{ NULL, 250, 0, "1,2,3" }, /* 1 was bumped to 400 */
+	{ NULL, 251, 0, "1,3" },
+	{ NULL, 301, 0, "1" },
+	{ "web", 301, 1, "" },
+	/* Only 0 means any time: -50 is a bound like any other. */
+	{ "web", -50, 0, "1,3,4" },
+	{ "web", -49, 0, "1,3" },
+	{ NULL, 0, 4, "" },
+};
+
+START_TEST(test_alert_filters)
+{
+	struct store *s = open_ok();
+	struct store_alert a[4] = { alert("web", 100, 100),
+				    alert("api", 200, 250),
+				    alert("web", 300, 300),
+				    alert("web", -100, -50) };
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(store_alert_add(s, &a[i]), 0);
+	ck_assert_int_eq(store_alert_bump(s, 1, 1, 400), 0);
+	ck_assert_str_eq(alert_ids(s, alert_filter_cases[_i].workload,
+				   alert_filter_cases[_i].since,
+				   alert_filter_cases[_i].after),
+			 alert_filter_cases[_i].ids);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_alert_ids_stable)
+{
+	struct store *s = open_ok();
+	struct store_alert a = alert("web", 1, 1);
+	struct alerts_seen l;
+
+	ck_assert_int_eq(store_alert_add(s, &a), 0);
+	ck_assert_int_eq(store_alert_add(s, &a), 0);
+	ck_assert_int_eq(a.id, 2);
+	store_close(s);
+	raw_exec("DELETE FROM alerts WHERE id = 2");
+	s = open_ok();
+	ck_assert_int_eq(store_alert_add(s, &a), 0);
+	ck_assert_int_eq(a.id, 3);
+	memset(&l, 0, sizeof(l));
+	l.stop_after = 1;
+	ck_assert_int_eq(store_alerts_foreach(s, "web", 0, 0, collect_alert,
+					      &l),
+			 0);
+	ck_assert_uint_eq(l.n, 1);
+	/* The cached statement was reset: the next walk starts afresh. */
+	ck_assert_str_eq(alert_ids(s, "web", 0, 0), "1,3");
+	store_close(s);
+}
+END_TEST
+
+static void alert_no_workload(struct store_alert *a)
+{
+	a->workload[0] = '\0';
+}
+
+static void alert_bad_action(struct store_alert *a)
+{
+	snprintf(a->action, sizeof(a->action), "drop");
+}
+
+static void alert_no_kind(struct store_alert *a)
+{
+	a->kind[0] = '\0';
+}
+
+static void alert_bad_dir(struct store_alert *a)
+{
+	a->dir = 2;
+}
+
+static void alert_backwards(struct store_alert *a)
+{
+	a->time_first = a->time_last + 1;
+}
+
+static void alert_long_address(struct store_alert *a)
+{
+	memset(a->peer_address, '1', sizeof(a->peer_address));
+}
+
+static void alert_long_container(struct store_alert *a)
+{
+	memset(a->container, 'c', sizeof(a->container));
+}
+
+static void alert_long_action(struct store_alert *a)
+{
+	memset(a->action, 'b', sizeof(a->action));
+}
+
+static void (*const bad_alerts[])(struct store_alert *a) = {
+	alert_no_workload, alert_bad_action,   alert_no_kind,
+	alert_bad_dir,	   alert_backwards,    alert_long_address,
+	alert_long_container, alert_long_action,
+};
+
+START_TEST(test_alert_invalid)
+{
+	struct store *s = open_ok();
+	struct store_alert a = alert("web", 1, 2);
+
+	bad_alerts[_i](&a);
+	a.id = 0;
+	errno = 0;
+	ck_assert_int_eq(store_alert_add(s, &a), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(a.id, 0);
+	ck_assert_str_eq(alert_ids(s, NULL, 0, 0), "");
+	store_close(s);
+}
+END_TEST
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 static Suite *store_suite(void)
 {
 	Suite *su = suite_create("store");
 	TCase *tc = tcase_create("core");
+	TCase *t2 = tcase_create("v2");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_new);
@@ -651,6 +1481,23 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_open_missing_dir);
 	tcase_add_test(tc, test_memory);
 	suite_add_tcase(su, tc);
+	tcase_add_checked_fixture(t2, setup, teardown);
+	tcase_add_test(t2, test_migrate_v1_to_v2);
+	tcase_add_test(t2, test_decide_ids);
+	tcase_add_test(t2, test_decide_all);
+	tcase_add_loop_test(t2, test_decide_bad_id, 0, N(bad_id_cases));
+	tcase_add_test(t2, test_decide_in_transaction);
+	tcase_add_loop_test(t2, test_decide_bad_args, 0, N(bad_arg_cases));
+	tcase_add_test(t2, test_mode);
+	tcase_add_test(t2, test_approved_foreach);
+	tcase_add_test(t2, test_walk_cb_fails);
+	tcase_add_test(t2, test_nested_reads);
+	tcase_add_test(t2, test_alerts);
+	tcase_add_loop_test(t2, test_alert_filters, 0,
+			    N(alert_filter_cases));
+	tcase_add_test(t2, test_alert_ids_stable);
+	tcase_add_loop_test(t2, test_alert_invalid, 0, N(bad_alerts));
+	suite_add_tcase(su, t2);
 	return su;
 }
 

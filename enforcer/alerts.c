@@ -1,0 +1,290 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nseg/alert_json.h"
+#include "nseg/alerts.h"
+#include "nseg/ctl_server.h"
+#include "nseg/enforce.h"
+#include "nseg/log.h"
+#include "nseg/store.h"
+
+/* Distinct deviations tracked at once; past it the oldest written one is
+ * forgotten (a later repeat starts a new alert). */
+#define ALERTS_MAX 4096
+#define ALERTS_MAX_FOLLOWERS 32
+
+struct alert_ent {
+	struct store_alert a;  /* a.id == 0 until in the database */
+	uint64_t unwritten;    /* count raised since the last bump written */
+	uint64_t published;    /* count in the last JSON line sent */
+	int added_now;         /* inserted by the transaction in progress */
+	struct alert_ent *next;
+};
+
+struct alert_follower {
+	struct ctl_conn *c;
+	char workload[NSEG_NAME_MAX]; /* "" = all */
+};
+
+struct alerts {
+	char path[4096];
+	uint32_t window_s;
+	struct alert_ent *ents; /* newest first */
+	size_t n;
+	struct alert_follower followers[ALERTS_MAX_FOLLOWERS];
+	size_t n_followers;
+	struct alerts_stats st;
+};
+
+struct alerts *alerts_new(const char *path, uint32_t window_s)
+{
+	struct alerts *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	snprintf(a->path, sizeof(a->path), "%s", path ? path : "");
+	a->window_s = window_s;
+	return a;
+}
+
+void alerts_free(struct alerts *a)
+{
+	if (!a)
+		return;
+	while (a->ents) {
+		struct alert_ent *e = a->ents;
+		a->ents = e->next;
+		free(e);
+	}
+	free(a);
+}
+
+/* Same deviation: same workload, version, process, direction, peer,
+ * protocol, port and action. */
+static int alerts_same(const struct store_alert *x,
+		       const struct nseg_edge_key *k, const char *action)
+{
+	return x->dir == k->dir && x->proto == k->proto && x->port == k->port &&
+	       strcmp(x->action, action) == 0 &&
+	       strcmp(x->workload, k->workload) == 0 &&
+	       strcmp(x->version, k->version) == 0 &&
+	       strcmp(x->peer, k->peer) == 0 &&
+	       strcmp(x->proc.exe, k->proc.exe) == 0 &&
+	       strcmp(x->proc.comm, k->proc.comm) == 0;
+}
+
+static void alerts_evict(struct alerts *a, int64_t now)
+{
+	struct alert_ent **pp = &a->ents, *last_written = NULL;
+
+	/* Expired windows go (their final count is written). */
+	while (*pp) {
+		struct alert_ent *e = *pp;
+
+		if (e->a.id && !e->unwritten && e->published == e->a.count &&
+		    now - e->a.time_first >= a->window_s) {
+			*pp = e->next;
+			free(e);
+			a->n--;
+			continue;
+		}
+		if (e->a.id && !e->unwritten)
+			last_written = e;
+		pp = &e->next;
+	}
+	if (a->n < ALERTS_MAX || !last_written)
+		return;
+	for (pp = &a->ents; *pp; pp = &(*pp)->next) {
+		if (*pp == last_written) {
+			*pp = last_written->next;
+			free(last_written);
+			a->n--;
+			return;
+		}
+	}
+}
+
+void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
+		  const struct enforce_ctx *x, const char *action,
+		  int64_t revision)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct alert_ent *e;
+
+	a->st.raised++;
+	for (e = a->ents; e; e = e->next) {
+		if (alerts_same(&e->a, k, action) &&
+		    now - e->a.time_first < a->window_s) {
+			e->a.count++;
+			e->a.time_last = now;
+			e->unwritten++;
+			a->st.deduplicated++;
+			return;
+		}
+	}
+	alerts_evict(a, now);
+	if (a->n >= ALERTS_MAX || !(e = calloc(1, sizeof(*e)))) {
+		a->st.dropped++;
+		return;
+	}
+	e->a.time_first = e->a.time_last = now;
+	memcpy(e->a.workload, k->workload, sizeof(e->a.workload));
+	memcpy(e->a.version, k->version, sizeof(e->a.version));
+	snprintf(e->a.container, sizeof(e->a.container), "%s", x->container);
+	e->a.pid = x->pid;
+	e->a.proc = k->proc;
+	e->a.dir = k->dir;
+	memcpy(e->a.peer, k->peer, sizeof(e->a.peer));
+	snprintf(e->a.peer_address, sizeof(e->a.peer_address), "%s",
+		 x->peer_address);
+	e->a.proto = k->proto;
+	e->a.port = k->port;
+	snprintf(e->a.action, sizeof(e->a.action), "%s", action);
+	snprintf(e->a.kind, sizeof(e->a.kind), "deviation");
+	e->a.count = 1;
+	e->a.baseline = revision;
+	e->next = a->ents;
+	a->ents = e;
+	a->n++;
+}
+
+static void alerts_write_line(struct alerts *a, const char *line)
+{
+	int fd;
+
+	if (!a->path[0])
+		return;
+	/* Opened per batch: rotation by logrotate (rename + create) just
+	 * works, and a full disk costs one line, not the daemon. */
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_warn("alerts: %s", a->path);
+		return;
+	}
+	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0)
+		log_warn("alerts: writing %s", a->path);
+	close(fd);
+}
+
+static void alerts_publish(struct alerts *a, const struct store_alert *sa,
+			   int is_new)
+{
+	json_t *j = alert_json(sa);
+	char *line;
+
+	if (!j)
+		return;
+	line = json_dumps(j, JSON_COMPACT);
+	if (line) {
+		alerts_write_line(a, line);
+		free(line);
+	}
+	if (is_new)
+		log_warnx("alert %lld: %s %s %s(%s) %s %s %s/%u (%s)",
+			  (long long)sa->id, sa->action, sa->workload,
+			  sa->proc.comm, sa->proc.exe,
+			  sa->dir == NSEG_EGRESS ? "->" : "<-", sa->peer,
+			  nseg_proto_name(sa->proto) ? nseg_proto_name(sa->proto)
+						     : "?",
+			  sa->port, sa->peer_address);
+	for (size_t i = 0; i < a->n_followers; i++) {
+		struct alert_follower *f = &a->followers[i];
+
+		if (f->workload[0] && strcmp(f->workload, sa->workload) != 0)
+			continue;
+		ctl_reply_record(f->c, json_incref(j));
+	}
+	json_decref(j);
+}
+
+/* Database first (one transaction); only what it holds is published. */
+static int alerts_store(struct alerts *a, struct store *s)
+{
+	struct alert_ent *e;
+
+	if (store_begin(s) == -1)
+		return -1;
+	for (e = a->ents; e; e = e->next) {
+		if (!e->a.id) {
+			if (store_alert_add(s, &e->a) == -1)
+				break;
+			e->added_now = 1;
+		} else if (e->unwritten &&
+			   store_alert_bump(s, e->a.id, e->unwritten,
+					    e->a.time_last) == -1) {
+			break;
+		}
+	}
+	if (e || store_commit(s) == -1) {
+		store_rollback(s);
+		for (e = a->ents; e; e = e->next) {
+			if (e->added_now)
+				e->a.id = 0; /* void: inserted by the rollback */
+			e->added_now = 0;
+		}
+		a->st.write_errors++;
+		return -1;
+	}
+	for (e = a->ents; e; e = e->next) {
+		if (e->added_now)
+			e->unwritten = 0;
+		else if (e->a.id)
+			e->unwritten = 0;
+		e->added_now = 0;
+	}
+	return 0;
+}
+
+int alerts_flush(struct alerts *a, struct store *s)
+{
+	if (!a->ents)
+		return 0;
+	if (alerts_store(a, s) == -1)
+		return -1;
+	for (struct alert_ent *e = a->ents; e; e = e->next) {
+		if (e->published == e->a.count)
+			continue;
+		alerts_publish(a, &e->a, e->published == 0);
+		e->published = e->a.count;
+		a->st.written++;
+	}
+	return 0;
+}
+
+static void alerts_follower_gone(struct ctl_conn *c, void *arg)
+{
+	struct alerts *a = arg;
+
+	for (size_t i = 0; i < a->n_followers; i++) {
+		if (a->followers[i].c == c) {
+			a->followers[i] = a->followers[--a->n_followers];
+			return;
+		}
+	}
+}
+
+int alerts_follow(struct alerts *a, struct ctl_conn *c, const char *workload)
+{
+	struct alert_follower *f;
+
+	if (a->n_followers >= ALERTS_MAX_FOLLOWERS)
+		return -1;
+	if (ctl_conn_keep(c, alerts_follower_gone, a) == -1)
+		return -1;
+	f = &a->followers[a->n_followers++];
+	f->c = c;
+	snprintf(f->workload, sizeof(f->workload), "%s", workload ? workload : "");
+	return 0;
+}
+
+void alerts_get_stats(const struct alerts *a, struct alerts_stats *out)
+{
+	*out = a->st;
+}

@@ -1,0 +1,296 @@
+/*
+ * From approved baselines to kernel state, and the verdict on what the
+ * kernel could not decide.
+ *
+ * Each watched namespace's table is compiled from its workload's mode and
+ * approved rules (nft_table.h, nft_enforce.h). Rules that any process of
+ * the workload may use are decided in the kernel against per-identity
+ * address sets; whatever reaches the queue is attributed and checked here.
+ * When addresses change (containers come and go), the sets of every table
+ * that names the identity are refilled, in one transaction per namespace;
+ * rules are rebuilt only when an operator changes approvals or modes.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nseg/alerts.h"
+#include "nseg/daemon.h"
+#include "nseg/enforce.h"
+#include "nseg/evloop.h"
+#include "nseg/log.h"
+#include "nseg/nft_enforce.h"
+#include "nseg/nft_table.h"
+#include "nseg/policy.h"
+
+/* Addresses one identity's set may hold (all its namespaces). */
+#define ENFORCE_MAX_SET_ADDRS 4096
+
+static int enforce_addr_add(struct nseg_addr *v, size_t *n,
+			    const struct nseg_addr *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (pkt_addr_eq(&v[i], a))
+			return 0;
+	if (*n >= ENFORCE_MAX_SET_ADDRS)
+		return -1;
+	v[(*n)++] = *a;
+	return 0;
+}
+
+/* The current addresses of a peer identity: every watched namespace that
+ * holds it, the host's for "host", and loopback for the workload itself. */
+static size_t enforce_identity_addrs(struct daemon *d, const char *identity,
+				     const char *self, struct nseg_addr *out)
+{
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+	size_t n = 0;
+
+	if (strcmp(identity, "host") == 0) {
+		for (size_t i = 0; i < d->n_host_addrs; i++)
+			enforce_addr_add(out, &n, &d->host_addrs[i]);
+		return n;
+	}
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+		if (strcmp(wl, identity) != 0)
+			continue;
+		for (size_t i = 0; i < w->naddrs; i++)
+			enforce_addr_add(out, &n, &w->addrs[i]);
+	}
+	if (strcmp(identity, self) == 0) {
+		struct nseg_addr lo4 = { .family = AF_INET,
+					 .a = { 127, 0, 0, 1 } };
+		struct nseg_addr lo6 = { .family = AF_INET6 };
+
+		lo6.a[15] = 1;
+		enforce_addr_add(out, &n, &lo4);
+		enforce_addr_add(out, &n, &lo6);
+	}
+	return n;
+}
+
+/* An external identity as a prefix: "external:NAME" (configured) or
+ * "external:ADDR/LEN". Returns 0, or -1 when identity is not external. */
+static int enforce_external_cidr(struct daemon *d, const char *identity,
+				 struct nseg_cidr *out)
+{
+	const char *rest;
+	const char *why;
+
+	if (strncmp(identity, "external:", 9) != 0)
+		return -1;
+	rest = identity + 9;
+	for (size_t i = 0; i < d->cfg.n_networks; i++) {
+		if (strcmp(d->cfg.networks[i].name, rest) == 0) {
+			*out = d->cfg.networks[i].cidr;
+			return 0;
+		}
+	}
+	return pkt_cidr_parse(rest, out, &why);
+}
+
+static int enforce_set_index(struct nsw *w, const char *identity)
+{
+	for (size_t i = 0; i < w->n_sets; i++)
+		if (strcmp(w->sets[i].identity, identity) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Builds the kernel side of w's policy: sets (one per identity named by a
+ * kernel-decided rule) and accept rules. Owns nothing it returns: the
+ * arrays live in w (sets) and in *rules_out (caller frees). */
+static int enforce_build(struct nsw *w, const struct policy_workload *pw,
+			 struct nft_accept_rule **rules_out, size_t *n_rules)
+{
+	struct nft_accept_rule *rules = calloc(pw->n_rules + 1, sizeof(*rules));
+	size_t n = 0;
+
+	if (!rules)
+		return -1;
+	free(w->sets);
+	w->sets = NULL;
+	w->n_sets = 0;
+	for (size_t i = 0; i < pw->n_rules; i++) {
+		const struct policy_rule *r = &pw->rules[i];
+		struct nft_accept_rule *ar = &rules[n];
+
+		/* Process-scoped rules need the process: userspace. */
+		if (!r->any_process)
+			continue;
+		ar->dir = r->dir;
+		ar->proto = r->proto;
+		ar->port = r->port;
+		if (enforce_external_cidr(w->d, r->peer, &ar->cidr) == 0) {
+			ar->set = -1;
+		} else {
+			int si = enforce_set_index(w, r->peer);
+
+			if (si < 0) {
+				struct nsw_set *ns = realloc(
+					w->sets, (w->n_sets + 1) * sizeof(*ns));
+				if (!ns) {
+					free(rules);
+					return -1;
+				}
+				w->sets = ns;
+				si = (int)w->n_sets++;
+				memset(&ns[si], 0, sizeof(ns[si]));
+				snprintf(ns[si].identity,
+					 sizeof(ns[si].identity), "%s",
+					 r->peer);
+				snprintf(ns[si].name, sizeof(ns[si].name),
+					 "p%d", si);
+			}
+			ar->set = si;
+		}
+		n++;
+	}
+	*rules_out = rules;
+	*n_rules = n;
+	return 0;
+}
+
+int enforce_compile(struct nsw *w, char *err, size_t errlen)
+{
+	struct daemon *d = w->d;
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+	const struct policy_workload *pw;
+	struct nft_table_opts to = {
+		.queue_num = d->cfg.queue_num,
+		.fail_open = d->cfg.fail_open,
+		.native_queue = d->native_queue,
+	};
+	struct nft_accept_rule *rules = NULL;
+	struct nft_peer_set *sets = NULL;
+	struct nseg_addr *addrs = NULL;
+	struct nft_enforce e = { 0 };
+	size_t n_rules = 0, used = 0;
+	int rc = -1;
+
+	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+	snprintf(w->compiled_for, sizeof(w->compiled_for), "%s", wl);
+	pw = policy_get(d->policy, wl);
+	w->mode = pw ? pw->mode : POLICY_LEARN;
+	if (w->mode == POLICY_LEARN) {
+		free(w->sets);
+		w->sets = NULL;
+		w->n_sets = 0;
+		return nft_table_apply(w->nft, &to, err, errlen);
+	}
+	if (enforce_build(w, pw, &rules, &n_rules) == -1)
+		goto oom;
+	sets = calloc(w->n_sets + 1, sizeof(*sets));
+	addrs = calloc(ENFORCE_MAX_SET_ADDRS * (w->n_sets + 1), sizeof(*addrs));
+	if (!sets || !addrs)
+		goto oom;
+	for (size_t i = 0; i < w->n_sets; i++) {
+		snprintf(sets[i].name, sizeof(sets[i].name), "%s",
+			 w->sets[i].name);
+		sets[i].addrs = addrs + used;
+		sets[i].n_addrs = enforce_identity_addrs(
+			d, w->sets[i].identity, wl, addrs + used);
+		used += sets[i].n_addrs;
+	}
+	e.sets = sets;
+	e.n_sets = w->n_sets;
+	e.rules = rules;
+	e.n_rules = n_rules;
+	to.enforce = &e;
+	rc = nft_table_apply(w->nft, &to, err, errlen);
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(rules);
+	free(sets);
+	free(addrs);
+	return rc;
+}
+
+void enforce_workload_changed(struct daemon *d, const char *workload)
+{
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX], err[512];
+
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+		if (workload && strcmp(wl, workload) != 0)
+			continue;
+		if (enforce_compile(w, err, sizeof(err)) == -1)
+			log_warnx("netns %s: recompiling for %s: %s",
+				  w->name[0] ? w->name : "(process)", wl, err);
+		else
+			log_info("netns %s: %s mode, revision compiled",
+				 w->name[0] ? w->name : "(process)",
+				 policy_mode_name(w->mode));
+	}
+}
+
+/* Refills every set of every enforcing table from the current addresses.
+ * Runs once per loop turn however many addresses changed. */
+static void enforce_refresh_sets(void *arg)
+{
+	struct daemon *d = arg;
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX], err[512];
+	struct nseg_addr *addrs = calloc(ENFORCE_MAX_SET_ADDRS, sizeof(*addrs));
+
+	d->sets_timer = NULL;
+	if (!addrs)
+		return;
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+		for (size_t i = 0; i < w->n_sets; i++) {
+			struct nft_peer_set s = { .addrs = addrs };
+
+			snprintf(s.name, sizeof(s.name), "%s", w->sets[i].name);
+			s.n_addrs = enforce_identity_addrs(
+				d, w->sets[i].identity, wl, addrs);
+			if (nft_enforce_set_update(w->nft, &s, err,
+						   sizeof(err)) == -1)
+				log_warnx("netns %s: set %s (%s): %s",
+					  w->name[0] ? w->name : "(process)",
+					  s.name, w->sets[i].identity, err);
+		}
+	}
+	free(addrs);
+}
+
+void enforce_check_identity(struct nsw *w)
+{
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX], err[512];
+
+	attrib_nsw_identity(w->d, w, wl, sizeof(wl), ver, sizeof(ver));
+	if (strcmp(wl, w->compiled_for) == 0)
+		return;
+	/* A container joined (or left): the namespace is now another
+	 * workload, with that workload's mode and baseline. */
+	if (enforce_compile(w, err, sizeof(err)) == -1)
+		log_warnx("netns %s: compiling for %s: %s",
+			  w->name[0] ? w->name : "(process)", wl, err);
+	enforce_addresses_changed(w->d);
+}
+
+void enforce_addresses_changed(struct daemon *d)
+{
+	if (!d->sets_timer)
+		d->sets_timer =
+			evloop_timer_add(d->loop, 0, enforce_refresh_sets, d);
+}
+
+int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
+		    const struct enforce_ctx *x)
+{
+	struct daemon *d = w->d;
+	const struct policy_workload *pw = policy_get(d->policy, k->workload);
+	enum policy_mode mode = pw ? pw->mode : POLICY_LEARN;
+
+	if (mode == POLICY_LEARN || policy_allows(pw, k))
+		return NF_ACCEPT;
+	alerts_raise(d->alerts, k, x, mode == POLICY_ENFORCE ? "block" : "notify",
+		     pw->revision);
+	return mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
+}

@@ -1,0 +1,43 @@
+/*
+ * Deviations become alerts: deduplicated (the same deviation within the
+ * window is one alert whose count grows), stored in SQLite, appended to a
+ * JSON-lines file, logged, and pushed to `nsegctl alerts --follow`.
+ *
+ * Raising costs no I/O: alerts are kept in memory and written by
+ * alerts_flush() on the daemon's flush timer, like learned edges.
+ */
+#ifndef NSEG_ALERTS_H
+#define NSEG_ALERTS_H
+
+#include <stdint.h>
+
+#include "nseg/edge.h"
+
+struct alerts;
+struct store;
+struct ctl_conn;
+struct enforce_ctx;
+
+/* path: the JSON-lines file ("" for none); window_s: dedup window.
+ * Caller owns the result. */
+struct alerts *alerts_new(const char *path, uint32_t window_s);
+void alerts_free(struct alerts *a);
+
+void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
+		  const struct enforce_ctx *x, const char *action,
+		  int64_t revision);
+/* Writes new alerts and count updates: SQLite (one transaction), the
+ * JSON-lines file, syslog, followers. Returns 0, or -1 (kept for the next
+ * try) when the database refused. */
+int alerts_flush(struct alerts *a, struct store *s);
+
+/* Streams every alert written from now on (of workload, if not NULL) to
+ * c, until the client goes away. */
+int alerts_follow(struct alerts *a, struct ctl_conn *c, const char *workload);
+
+struct alerts_stats {
+	uint64_t raised, deduplicated, written, write_errors, dropped;
+};
+void alerts_get_stats(const struct alerts *a, struct alerts_stats *out);
+
+#endif
