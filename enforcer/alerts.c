@@ -19,6 +19,9 @@
  * forgotten (a later repeat starts a new alert). */
 #define ALERTS_MAX 4096
 #define ALERTS_MAX_FOLLOWERS 32
+/* Open deviation alerts per workload before new ones fold into its flood
+ * alert. */
+#define ALERTS_DISTINCT_MAX 50
 
 struct alert_ent {
 	struct store_alert a;  /* a.id == 0 until in the database */
@@ -67,17 +70,17 @@ void alerts_free(struct alerts *a)
 }
 
 /* Same deviation: same workload, version, process, direction, peer,
- * protocol, port and action. */
-static int alerts_same(const struct store_alert *x,
-		       const struct nseg_edge_key *k, const char *action)
+ * protocol, port, action and kind. */
+static int alerts_same(const struct store_alert *x, const struct store_alert *y)
 {
-	return x->dir == k->dir && x->proto == k->proto && x->port == k->port &&
-	       strcmp(x->action, action) == 0 &&
-	       strcmp(x->workload, k->workload) == 0 &&
-	       strcmp(x->version, k->version) == 0 &&
-	       strcmp(x->peer, k->peer) == 0 &&
-	       strcmp(x->proc.exe, k->proc.exe) == 0 &&
-	       strcmp(x->proc.comm, k->proc.comm) == 0;
+	return x->dir == y->dir && x->proto == y->proto && x->port == y->port &&
+	       strcmp(x->action, y->action) == 0 &&
+	       strcmp(x->kind, y->kind) == 0 &&
+	       strcmp(x->workload, y->workload) == 0 &&
+	       strcmp(x->version, y->version) == 0 &&
+	       strcmp(x->peer, y->peer) == 0 &&
+	       strcmp(x->proc.exe, y->proc.exe) == 0 &&
+	       strcmp(x->proc.comm, y->proc.comm) == 0;
 }
 
 static void alerts_evict(struct alerts *a, int64_t now)
@@ -111,20 +114,18 @@ static void alerts_evict(struct alerts *a, int64_t now)
 	}
 }
 
-void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
-		  const struct enforce_ctx *x, const char *action,
-		  int64_t revision)
+/* Counts n more of t: into the open alert of the same deviation, or a new
+ * one. */
+static void alerts_count(struct alerts *a, const struct store_alert *t,
+			 uint64_t n, int64_t now)
 {
-	int64_t now = (int64_t)time(NULL);
 	struct alert_ent *e;
 
-	a->st.raised++;
 	for (e = a->ents; e; e = e->next) {
-		if (alerts_same(&e->a, k, action) &&
-		    now - e->a.time_first < a->window_s) {
-			e->a.count++;
+		if (alerts_same(&e->a, t) && now - e->a.time_first < a->window_s) {
+			e->a.count += n;
 			e->a.time_last = now;
-			e->unwritten++;
+			e->unwritten += n;
 			a->st.deduplicated++;
 			return;
 		}
@@ -134,25 +135,97 @@ void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 		a->st.dropped++;
 		return;
 	}
+	e->a = *t;
+	e->a.id = 0;
 	e->a.time_first = e->a.time_last = now;
-	memcpy(e->a.workload, k->workload, sizeof(e->a.workload));
-	memcpy(e->a.version, k->version, sizeof(e->a.version));
-	snprintf(e->a.container, sizeof(e->a.container), "%s", x->container);
-	e->a.pid = x->pid;
-	e->a.proc = k->proc;
-	e->a.dir = k->dir;
-	memcpy(e->a.peer, k->peer, sizeof(e->a.peer));
-	snprintf(e->a.peer_address, sizeof(e->a.peer_address), "%s",
-		 x->peer_address);
-	e->a.proto = k->proto;
-	e->a.port = k->port;
-	snprintf(e->a.action, sizeof(e->a.action), "%s", action);
-	snprintf(e->a.kind, sizeof(e->a.kind), "deviation");
-	e->a.count = 1;
-	e->a.baseline = revision;
+	e->a.count = n;
 	e->next = a->ents;
 	a->ents = e;
 	a->n++;
+}
+
+/* Distinct open deviation alerts of a workload (a scan raises one per
+ * port or peer). */
+static size_t alerts_open_of(struct alerts *a, const char *workload,
+			     int64_t now)
+{
+	size_t n = 0;
+
+	for (struct alert_ent *e = a->ents; e; e = e->next)
+		if (strcmp(e->a.kind, "deviation") == 0 &&
+		    strcmp(e->a.workload, workload) == 0 &&
+		    now - e->a.time_first < a->window_s)
+			n++;
+	return n;
+}
+
+/* The flood alert stands for everything a workload did beyond the limits:
+ * no peer, no port, one count. */
+static void alerts_as_flood(struct store_alert *t)
+{
+	snprintf(t->kind, sizeof(t->kind), "flood");
+	snprintf(t->peer, sizeof(t->peer), "*");
+	t->peer_address[0] = '\0';
+	t->proto = 0;
+	t->port = 0;
+	t->dir = NSEG_EGRESS;
+	snprintf(t->proc.exe, sizeof(t->proc.exe), "*");
+	snprintf(t->proc.comm, sizeof(t->proc.comm), "*");
+	t->pid = 0;
+	t->container[0] = '\0';
+}
+
+void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
+		  const struct enforce_ctx *x, const char *action,
+		  int64_t revision)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct store_alert t = { 0 };
+
+	a->st.raised++;
+	memcpy(t.workload, k->workload, sizeof(t.workload));
+	memcpy(t.version, k->version, sizeof(t.version));
+	snprintf(t.container, sizeof(t.container), "%s", x->container);
+	t.pid = x->pid;
+	t.proc = k->proc;
+	t.dir = k->dir;
+	memcpy(t.peer, k->peer, sizeof(t.peer));
+	snprintf(t.peer_address, sizeof(t.peer_address), "%s",
+		 x->peer_address);
+	t.proto = k->proto;
+	t.port = k->port;
+	snprintf(t.action, sizeof(t.action), "%s", action);
+	snprintf(t.kind, sizeof(t.kind), "deviation");
+	t.baseline = revision;
+	/* A scan: past ALERTS_DISTINCT_MAX open deviations of one workload,
+	 * new ones only count in its flood alert. */
+	{
+		struct alert_ent *e;
+
+		for (e = a->ents; e; e = e->next)
+			if (alerts_same(&e->a, &t) &&
+			    now - e->a.time_first < a->window_s)
+				break;
+		if (!e && alerts_open_of(a, t.workload, now) >=
+				  ALERTS_DISTINCT_MAX)
+			alerts_as_flood(&t);
+	}
+	alerts_count(a, &t, 1, now);
+}
+
+void alerts_raise_flood(struct alerts *a, const char *workload,
+			const char *version, const char *action, uint64_t n,
+			int64_t revision)
+{
+	struct store_alert t = { 0 };
+
+	a->st.raised += n;
+	snprintf(t.workload, sizeof(t.workload), "%s", workload);
+	snprintf(t.version, sizeof(t.version), "%s", version);
+	snprintf(t.action, sizeof(t.action), "%s", action);
+	t.baseline = revision;
+	alerts_as_flood(&t);
+	alerts_count(a, &t, n, (int64_t)time(NULL));
 }
 
 static void alerts_write_line(struct alerts *a, const char *line)

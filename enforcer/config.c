@@ -39,6 +39,7 @@ void config_init_defaults(struct config *c)
 		 CONFIG_DEFAULT_ALERTS_FILE);
 	c->alert_window_ms = CONFIG_DEFAULT_ALERT_WINDOW_MS;
 	c->stop_keeps_enforcement = 1;
+	c->queue_rate = CONFIG_DEFAULT_QUEUE_RATE;
 	snprintf(c->podman_storage, sizeof(c->podman_storage), "%s",
 		 CONFIG_DEFAULT_PODMAN_STORAGE);
 	snprintf(c->runc_state, sizeof(c->runc_state), "%s",
@@ -446,6 +447,28 @@ static int opt_alert_window(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+static int opt_queue_rate(struct config *c, const struct yaml_node *v,
+			  struct yaml_error *err)
+{
+	uint64_t n;
+
+	if (yaml_tree_get_uint(v, 0, 10000000, &n, err) < 0)
+		return -1;
+	c->queue_rate = (uint32_t)n;
+	return 0;
+}
+
+static int opt_queue_burst(struct config *c, const struct yaml_node *v,
+			   struct yaml_error *err)
+{
+	uint64_t n;
+
+	if (yaml_tree_get_uint(v, 0, 10000000, &n, err) < 0)
+		return -1;
+	c->queue_burst = (uint32_t)n;
+	return 0;
+}
+
 static int opt_stop_keeps_enforcement(struct config *c,
 				      const struct yaml_node *v,
 				      struct yaml_error *err)
@@ -514,6 +537,8 @@ static const struct {
 	{ "flush_interval", opt_flush_interval },
 	{ "copy_range", opt_copy_range },
 	{ "log_level", opt_log_level },
+	{ "queue_rate", opt_queue_rate },
+	{ "queue_burst", opt_queue_burst },
 	{ "alerts_file", opt_alerts_file },
 	{ "alert_window", opt_alert_window },
 	{ "stop_keeps_enforcement", opt_stop_keeps_enforcement },
@@ -524,7 +549,8 @@ static const struct {
 static const char *const config_keys[] = {
 	"db",	    "socket",	"socket_group",	  "queue",	"queue_maxlen",
 	"fail",	    "host",	"netns",	  "cgroups",	"networks",
-	"flush_interval", "copy_range", "log_level", "alerts_file",
+	"flush_interval", "copy_range", "log_level", "queue_rate",
+	"queue_burst", "alerts_file",
 	"alert_window", "stop_keeps_enforcement", "runtime", NULL,
 };
 
@@ -689,6 +715,8 @@ int config_write_yaml(const struct config *c, FILE *out)
 	write_duration(out, c->flush_interval_ms);
 	fprintf(out, "\ncopy_range: %u\n", c->copy_range);
 	fprintf(out, "log_level: %s\n", config_log_names[level]);
+	fprintf(out, "queue_rate: %u\n", c->queue_rate);
+	fprintf(out, "queue_burst: %u\n", c->queue_burst);
 	write_key_str(out, "", "alerts_file", c->alerts_file);
 	fputs("alert_window: ", out);
 	write_duration(out, c->alert_window_ms);

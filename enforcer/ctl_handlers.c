@@ -13,7 +13,11 @@
 #include "nseg/daemon.h"
 #include "nseg/edge_json.h"
 #include "nseg/learn_agg.h"
+#include "nseg/netns.h"
 #include "nseg/nfqueue.h"
+#include "nseg/nft_counters.h"
+#include "nseg/nft_table.h"
+#include "nseg/policy.h"
 #include "nseg/proc_cache.h"
 #include "nseg/store.h"
 
@@ -28,17 +32,72 @@ static const char *const ctl_reason_names[ATTRIB_REASONS] = {
 	[ATTRIB_MIDSTREAM] = "tcp_midstream",
 };
 
+struct ctl_counters {
+	uint64_t queued, rate_limited;
+};
+
+static void ctl_counter_cb(const char *tag, uint64_t packets, uint64_t bytes,
+			   void *arg)
+{
+	struct ctl_counters *c = arg;
+
+	if (strcmp(tag, NFT_TAG_QUEUE) == 0)
+		c->queued += packets;
+	else if (strcmp(tag, NFT_TAG_RATELIMIT) == 0)
+		c->rate_limited += packets;
+}
+
+struct ctl_qdrops {
+	uint16_t num;
+	unsigned long long queue_dropped, user_dropped;
+};
+
+/* The kernel's own view of the queue: packets it dropped (or, fail-open,
+ * accepted unseen) because the queue was full, and what it could not
+ * deliver to us. /proc/self/net is the namespace we are in. */
+static int ctl_qdrops_cb(void *arg)
+{
+	struct ctl_qdrops *q = arg;
+	unsigned num, portid, total, mode, range;
+	unsigned long long qd, ud, seq;
+	char line[256];
+	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u %u %u %u %llu %llu %llu", &num, &portid,
+			   &total, &mode, &range, &qd, &ud, &seq) == 8 &&
+		    num == q->num) {
+			q->queue_dropped = qd;
+			q->user_dropped = ud;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 static json_t *ctl_netns_json(struct daemon *d, struct nsw *w)
 {
 	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+	struct ctl_counters cn = { 0 };
+	struct ctl_qdrops qd = { .num = d->cfg.queue_num };
 	struct nfqueue_stats qs;
 
 	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
 	nfqueue_get_stats(w->q, &qs);
-	return json_pack("{s:s, s:I, s:s, s:I, s:I}", "name",
-			 w->name[0] ? w->name : "", "inode", (json_int_t)w->ino,
-			 "workload", wl, "packets", (json_int_t)qs.packets,
-			 "verdict_errors", (json_int_t)qs.verdict_errors);
+	nft_counters_read(w->nft, ctl_counter_cb, &cn);
+	netns_run(w->nsfd, ctl_qdrops_cb, &qd);
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "name", w->name[0] ? w->name : "", "inode",
+			 (json_int_t)w->ino, "workload", wl, "mode",
+			 policy_mode_name(w->mode), "packets",
+			 (json_int_t)qs.packets, "queued",
+			 (json_int_t)cn.queued, "rate_limited",
+			 (json_int_t)cn.rate_limited, "queue_overruns",
+			 (json_int_t)qd.queue_dropped, "queue_user_dropped",
+			 (json_int_t)qd.user_dropped, "verdict_errors",
+			 (json_int_t)qs.verdict_errors);
 }
 
 static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
@@ -61,12 +120,12 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 	netns = json_array();
 	for (struct nsw *w = d->nsws; w; w = w->next)
 		json_array_append_new(netns, ctl_netns_json(d, w));
-	rec = json_pack("{s:s, s:i, s:I, s:s, s:s, s:{s:i, s:s, s:s}, s:I, "
+	rec = json_pack("{s:s, s:i, s:I, s:s, s:{s:i, s:s, s:s}, s:I, "
 			"s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
 			"s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
 			"version", NSEG_VERSION_STRING, "pid", (int)getpid(),
 			"uptime_s", (json_int_t)(daemon_now() - d->started),
-			"mode", "learn", "database", d->cfg.db_path,
+			"database", d->cfg.db_path,
 			"queue", "num", (int)d->cfg.queue_num, "verdict",
 			d->native_queue ? "nft queue" : "xt NFQUEUE (nft_compat)",
 			"fail", d->cfg.fail_open ? "open" : "closed",

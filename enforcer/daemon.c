@@ -59,6 +59,7 @@ static void daemon_flush_timer(void *arg)
 {
 	struct daemon *d = arg;
 
+	enforce_poll_floods(d);
 	daemon_flush(d);
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
 					  daemon_flush_timer, d);

@@ -22,6 +22,7 @@
 #include "nseg/enforce.h"
 #include "nseg/evloop.h"
 #include "nseg/log.h"
+#include "nseg/nft_counters.h"
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_table.h"
 #include "nseg/policy.h"
@@ -93,6 +94,23 @@ static int enforce_external_cidr(struct daemon *d, const char *identity,
 	return pkt_cidr_parse(rest, out, &why);
 }
 
+/* Process-scoped rules i and an earlier one with the same peer and port
+ * share one queue rule. */
+static int enforce_has_queue_rule(const struct policy_workload *pw, size_t i)
+{
+	const struct policy_rule *r = &pw->rules[i];
+
+	for (size_t j = 0; j < i; j++) {
+		const struct policy_rule *q = &pw->rules[j];
+
+		if (!q->any_process && q->dir == r->dir &&
+		    q->proto == r->proto && q->port == r->port &&
+		    strcmp(q->peer, r->peer) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int enforce_set_index(struct nsw *w, const char *identity)
 {
 	for (size_t i = 0; i < w->n_sets; i++)
@@ -119,9 +137,12 @@ static int enforce_build(struct nsw *w, const struct policy_workload *pw,
 		const struct policy_rule *r = &pw->rules[i];
 		struct nft_accept_rule *ar = &rules[n];
 
-		/* Process-scoped rules need the process: userspace. */
-		if (!r->any_process)
+		/* Process-scoped rules need the process: userspace (queued
+		 * ahead of the rate limit). One queue rule per peer/port. */
+		if (!r->any_process && enforce_has_queue_rule(pw, i))
 			continue;
+		ar->queue = !r->any_process;
+		ar->id = (int)i;
 		ar->dir = r->dir;
 		ar->proto = r->proto;
 		ar->port = r->port;
@@ -164,6 +185,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 		.queue_num = d->cfg.queue_num,
 		.fail_open = d->cfg.fail_open,
 		.native_queue = d->native_queue,
+		.queue_rate = d->cfg.queue_rate,
+		.queue_burst = d->cfg.queue_burst,
 	};
 	struct nft_accept_rule *rules = NULL;
 	struct nft_peer_set *sets = NULL;
@@ -176,6 +199,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	snprintf(w->compiled_for, sizeof(w->compiled_for), "%s", wl);
 	pw = policy_get(d->policy, wl);
 	w->mode = pw ? pw->mode : POLICY_LEARN;
+	w->rate_limited_seen = 0;
+	to.over_rate_drop = w->mode == POLICY_ENFORCE;
 	if (w->mode == POLICY_LEARN) {
 		free(w->sets);
 		w->sets = NULL;
@@ -196,6 +221,7 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 			d, w->sets[i].identity, wl, addrs + used);
 		used += sets[i].n_addrs;
 	}
+	e.opts = &to;
 	e.sets = sets;
 	e.n_sets = w->n_sets;
 	e.rules = rules;
@@ -293,4 +319,40 @@ int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
 	alerts_raise(d->alerts, k, x, mode == POLICY_ENFORCE ? "block" : "notify",
 		     pw->revision);
 	return mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
+}
+
+static void enforce_ratelimit_cb(const char *tag, uint64_t packets,
+				 uint64_t bytes, void *arg)
+{
+	uint64_t *sum = arg;
+
+	if (strcmp(tag, NFT_TAG_RATELIMIT) == 0)
+		*sum += packets;
+}
+
+void enforce_poll_floods(struct daemon *d)
+{
+	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		const struct policy_workload *pw;
+		uint64_t sum = 0;
+
+		if (w->mode == POLICY_LEARN)
+			continue;
+		if (nft_counters_read(w->nft, enforce_ratelimit_cb, &sum) == -1)
+			continue;
+		/* A recompiled table starts its counters at zero. */
+		if (sum < w->rate_limited_seen)
+			w->rate_limited_seen = 0;
+		if (sum == w->rate_limited_seen)
+			continue;
+		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+		pw = policy_get(d->policy, wl);
+		alerts_raise_flood(d->alerts, wl, ver,
+				   w->mode == POLICY_ENFORCE ? "block" : "notify",
+				   sum - w->rate_limited_seen,
+				   pw ? pw->revision : 0);
+		w->rate_limited_seen = sum;
+	}
 }

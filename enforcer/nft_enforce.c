@@ -220,12 +220,23 @@ static struct nftnl_rule *nft_enforce_rule(const char *chain,
 		nft_enforce_cmp(r, &port, 2);
 	}
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
-	{
+	if (ar->queue) {
+		if (nft_table_add_queue(r, e->opts) == -1) {
+			nftnl_rule_free(r);
+			return NULL;
+		}
+	} else {
 		struct nftnl_expr *v = nftnl_expr_alloc("immediate");
 
 		nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 		nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
 		nftnl_rule_add_expr(r, v);
+	}
+	{
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "%s%d", NFT_TAG_EDGE, ar->id);
+		nft_table_tag(r, tag);
 	}
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -141,7 +142,7 @@ static int nft_table_add_counter(struct nftnl_rule *r)
 	return 0;
 }
 
-static int nft_table_add_queue(struct nftnl_rule *r,
+int nft_table_add_queue(struct nftnl_rule *r,
 			       const struct nft_table_opts *o)
 {
 	struct nftnl_expr *e;
@@ -175,6 +176,24 @@ static int nft_table_add_queue(struct nftnl_rule *r,
 	}
 	nftnl_rule_add_expr(r, e);
 	return 0;
+}
+
+int nft_table_tag(struct nftnl_rule *r, const char *tag)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	int rc = -1;
+
+	if (!u)
+		return -1;
+	/* The comment nft shows; nsegd finds its rules' counters by it. */
+	if (nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, tag)) {
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA,
+				    nftnl_udata_buf_data(u),
+				    nftnl_udata_buf_len(u));
+		rc = 0;
+	}
+	nftnl_udata_buf_free(u);
+	return rc;
 }
 
 static struct nftnl_rule *nft_table_rule_new(const char *chain)
@@ -258,6 +277,42 @@ static struct nftnl_rule *nft_table_midstream_rule(const char *chain)
 	return r;
 }
 
+/* "ct state new limit rate over R/second burst B packets counter
+ * accept|drop": what the queue would get beyond the rate stays in the
+ * kernel, so one namespace's flood cannot starve nsegd (or the others). */
+static struct nftnl_rule *nft_table_ratelimit_rule(const char *chain,
+						   const struct nft_table_opts *o)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	struct nftnl_expr *l = nftnl_expr_alloc("limit");
+
+	if (!r || !l) {
+		nftnl_rule_free(r);
+		nftnl_expr_free(l);
+		return NULL;
+	}
+	if (nft_table_match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) == -1) {
+		nftnl_expr_free(l);
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	nftnl_expr_set_u64(l, NFTNL_EXPR_LIMIT_RATE, o->queue_rate);
+	nftnl_expr_set_u64(l, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(l, NFTNL_EXPR_LIMIT_BURST,
+			   o->queue_burst ? o->queue_burst : o->queue_rate);
+	nftnl_expr_set_u32(l, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(l, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_rule_add_expr(r, l);
+	if (nft_table_add_counter(r) == -1 ||
+	    nft_table_add_verdict(r, o->over_rate_drop ? NF_DROP : NF_ACCEPT) ==
+		    -1 ||
+	    nft_table_tag(r, NFT_TAG_RATELIMIT) == -1) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 struct nftnl_rule *nft_table_queue_rule(const char *chain,
 					const struct nft_table_opts *o)
 {
@@ -266,7 +321,8 @@ struct nftnl_rule *nft_table_queue_rule(const char *chain,
 	if (!r)
 		return NULL;
 	if (nft_table_match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) == -1 ||
-	    nft_table_add_counter(r) == -1 || nft_table_add_queue(r, o) == -1) {
+	    nft_table_add_counter(r) == -1 || nft_table_add_queue(r, o) == -1 ||
+	    nft_table_tag(r, NFT_TAG_QUEUE) == -1) {
 		nftnl_rule_free(r);
 		return NULL;
 	}
@@ -328,6 +384,11 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 		if (o->enforce &&
 		    nft_enforce_add_rules(b, chain, nft_table_chains[i].dir,
 					  o->enforce) == -1)
+			return -1;
+		snprintf(what, sizeof(what), "add rule %s rate limit", chain);
+		if (o->queue_rate &&
+		    nft_table_add_rule(b, nft_table_ratelimit_rule(chain, o),
+				       what) == -1)
 			return -1;
 		snprintf(what, sizeof(what), "add rule %s queue", chain);
 		if (nft_table_add_rule(b, nft_table_queue_rule(chain, o),

@@ -26,6 +26,11 @@ void alerts_free(struct alerts *a);
 void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 		  const struct enforce_ctx *x, const char *action,
 		  int64_t revision);
+/* Counts n connections a workload made beyond its limits (the kernel's
+ * rate limit, or past the distinct-alert cap) in its one "flood" alert. */
+void alerts_raise_flood(struct alerts *a, const char *workload,
+			const char *version, const char *action, uint64_t n,
+			int64_t revision);
 /* Writes new alerts and count updates: SQLite (one transaction), the
  * JSON-lines file, syslog, followers. Returns 0, or -1 (kept for the next
  * try) when the database refused. */

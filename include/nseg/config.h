@@ -45,6 +45,7 @@ struct config_network {
 #define CONFIG_CGROUP_PATH_MAX 1024
 #define CONFIG_DEFAULT_ALERTS_FILE "/var/log/nseg/alerts.jsonl"
 #define CONFIG_DEFAULT_ALERT_WINDOW_MS 60000
+#define CONFIG_DEFAULT_QUEUE_RATE 20000
 
 struct config {
 	char db_path[4096];    /* db */
@@ -64,6 +65,9 @@ struct config {
 	uint32_t flush_interval_ms; /* flush_interval */
 	uint32_t copy_range;        /* copy_range: bytes copied per packet */
 	int log_level;              /* log_level: LOG_LVL_WARN/INFO/DEBUG */
+	uint32_t queue_rate;        /* queue_rate: new connections/s per netns
+				       sent to nsegd; 0 = no limit */
+	uint32_t queue_burst;       /* queue_burst: 0 = queue_rate */
 	char alerts_file[4096];     /* alerts_file: JSON lines, "" = none */
 	uint32_t alert_window_ms;   /* alert_window: dedup window */
 	int stop_keeps_enforcement; /* stop_keeps_enforcement: on SIGTERM,

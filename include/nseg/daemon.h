@@ -76,6 +76,7 @@ struct nsw {
 	int mode;             /* enum policy_mode its table was compiled for */
 	char compiled_for[NSEG_NAME_MAX]; /* the workload that table is for */
 	struct nsw_set *sets; /* sets of that table (enforce.c) */
+	uint64_t rate_limited_seen; /* rate-limit counter already alerted */
 	size_t n_sets;
 	uint64_t packets;
 	struct nsw *next;

@@ -43,9 +43,17 @@ struct nft_accept_rule {
 	uint16_t port; /* TCP/UDP destination port; ICMP type */
 	int set;
 	struct nseg_cidr cidr;
+	int id; /* the rule's comment is NFT_TAG_EDGE "<id>" (counters) */
+	/* Process-scoped: the peer and port match, the process needs
+	 * userspace: queue it (ahead of the rate limit, which is for
+	 * traffic no approved edge names) instead of accepting. */
+	int queue;
 };
 
+struct nft_table_opts;
+
 struct nft_enforce {
+	const struct nft_table_opts *opts; /* queue settings */
 	const struct nft_peer_set *sets;
 	size_t n_sets;
 	const struct nft_accept_rule *rules;

@@ -6,6 +6,8 @@
  *     chain input  { type filter hook input  priority filter; policy accept;
  *       ct state established,related accept
  *       meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept
+ *       [approved edges: nft_enforce.h]
+ *       ct state new limit rate over R/second counter accept|drop
  *       ct state new counter queue num Q bypass }
  *     chain output { ... the same on hook output ... }
  *   }
@@ -38,7 +40,22 @@ struct nft_table_opts {
 	/* notify/enforce: approved edges decided in the kernel, and the
 	 * peer sets they name (nft_enforce.h); NULL in learn mode. */
 	const struct nft_enforce *enforce;
+	/* New connections per second (and burst) the queue may get from
+	 * this namespace; 0 = no limit. Beyond it: dropped when
+	 * over_rate_drop (enforce), accepted unlearned otherwise. */
+	uint32_t queue_rate, queue_burst;
+	int over_rate_drop;
 };
+
+/* Rule comments nsegd reads counters by (nft_counters.h). */
+#define NFT_TAG_QUEUE "nseg:queue"
+#define NFT_TAG_RATELIMIT "nseg:rate-limit"
+#define NFT_TAG_EDGE "nseg:edge:" /* + policy rule index */
+
+/* Appends the queue verdict of o (native expression or xt target). */
+int nft_table_add_queue(struct nftnl_rule *r, const struct nft_table_opts *o);
+/* Sets r's comment (userdata) to tag. */
+int nft_table_tag(struct nftnl_rule *r, const char *tag);
 
 /* Appends to b the messages that replace the whole table atomically:
  * create it if missing, delete it, then build it anew, so no packet ever

@@ -405,6 +405,8 @@ START_TEST(test_write_normalised)
 			      "flush_interval: 2m\n"
 			      "copy_range: 256\n"
 			      "log_level: info\n"
+			      "queue_rate: 20000\n"
+			      "queue_burst: 0\n"
 			      "alerts_file: \"/var/log/nseg/alerts.jsonl\"\n"
 			      "alert_window: 1m\n"
 			      "stop_keeps_enforcement: true\n"
