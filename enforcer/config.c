@@ -40,6 +40,7 @@ void config_init_defaults(struct config *c)
 	c->alert_window_ms = CONFIG_DEFAULT_ALERT_WINDOW_MS;
 	c->stop_keeps_enforcement = 1;
 	c->queue_rate = CONFIG_DEFAULT_QUEUE_RATE;
+	c->learn_window_ms = 24u * 3600 * 1000;
 	snprintf(c->podman_storage, sizeof(c->podman_storage), "%s",
 		 CONFIG_DEFAULT_PODMAN_STORAGE);
 	snprintf(c->runc_state, sizeof(c->runc_state), "%s",
@@ -447,6 +448,35 @@ static int opt_alert_window(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+static int opt_learn_then_enforce(struct config *c, const struct yaml_node *v,
+				  struct yaml_error *err)
+{
+	return yaml_tree_get_bool(v, &c->learn_then_enforce, err);
+}
+
+static int opt_auto_approve(struct config *c, const struct yaml_node *v,
+			    struct yaml_error *err)
+{
+	return yaml_tree_get_bool(v, &c->auto_approve, err);
+}
+
+static int opt_learn_window(struct config *c, const struct yaml_node *v,
+			    struct yaml_error *err)
+{
+	uint64_t ms;
+
+	if (yaml_tree_get_duration_ms(v, &ms, err) < 0)
+		return -1;
+	if (ms < 1000 || ms > 365ull * 86400000) {
+		yaml_tree_error_at(err, v,
+				   "learn_window must be from 1s to 365d, got '%s'",
+				   yaml_tree_scalar(v));
+		return -1;
+	}
+	c->learn_window_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	return 0;
+}
+
 static int opt_queue_rate(struct config *c, const struct yaml_node *v,
 			  struct yaml_error *err)
 {
@@ -537,6 +567,9 @@ static const struct {
 	{ "flush_interval", opt_flush_interval },
 	{ "copy_range", opt_copy_range },
 	{ "log_level", opt_log_level },
+	{ "learn_then_enforce", opt_learn_then_enforce },
+	{ "learn_window", opt_learn_window },
+	{ "auto_approve", opt_auto_approve },
 	{ "queue_rate", opt_queue_rate },
 	{ "queue_burst", opt_queue_burst },
 	{ "alerts_file", opt_alerts_file },
@@ -549,7 +582,8 @@ static const struct {
 static const char *const config_keys[] = {
 	"db",	    "socket",	"socket_group",	  "queue",	"queue_maxlen",
 	"fail",	    "host",	"netns",	  "cgroups",	"networks",
-	"flush_interval", "copy_range", "log_level", "queue_rate",
+	"flush_interval", "copy_range", "log_level", "learn_then_enforce",
+	"learn_window", "auto_approve", "queue_rate",
 	"queue_burst", "alerts_file",
 	"alert_window", "stop_keeps_enforcement", "runtime", NULL,
 };
@@ -715,6 +749,11 @@ int config_write_yaml(const struct config *c, FILE *out)
 	write_duration(out, c->flush_interval_ms);
 	fprintf(out, "\ncopy_range: %u\n", c->copy_range);
 	fprintf(out, "log_level: %s\n", config_log_names[level]);
+	fprintf(out, "learn_then_enforce: %s\n",
+		c->learn_then_enforce ? "true" : "false");
+	fputs("learn_window: ", out);
+	write_duration(out, c->learn_window_ms);
+	fprintf(out, "\nauto_approve: %s\n", c->auto_approve ? "true" : "false");
 	fprintf(out, "queue_rate: %u\n", c->queue_rate);
 	fprintf(out, "queue_burst: %u\n", c->queue_burst);
 	write_key_str(out, "", "alerts_file", c->alerts_file);

@@ -13,6 +13,7 @@
 #include "nseg/daemon.h"
 #include "nseg/edge_json.h"
 #include "nseg/learn_agg.h"
+#include "nseg/learn_window.h"
 #include "nseg/netns.h"
 #include "nseg/nfqueue.h"
 #include "nseg/nft_counters.h"
@@ -100,12 +101,28 @@ static json_t *ctl_netns_json(struct daemon *d, struct nsw *w)
 			 (json_int_t)qs.verdict_errors);
 }
 
+static int ctl_status_wl_cb(const struct store_workload *sw, void *arg)
+{
+	void **x = arg;
+	struct daemon *d = x[0];
+	json_t *o = json_pack("{s:s, s:s, s:I}", "name", sw->name, "mode",
+			      sw->mode, "revision", (json_int_t)sw->revision);
+	int64_t left = learn_window_left(d, sw->mode, sw->created);
+
+	if (!o)
+		return -1;
+	if (left >= 0)
+		json_object_set_new(o, "learn_window_left_s",
+				    json_integer((json_int_t)left));
+	return json_array_append_new(x[1], o);
+}
+
 static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 {
 	struct daemon *d = arg;
 	struct learn_agg_stats ls;
 	struct proc_cache_stats ps;
-	json_t *rec, *reasons, *netns;
+	json_t *rec, *reasons, *netns, *wls;
 	size_t nc = 0;
 
 	daemon_flush(d);
@@ -120,6 +137,12 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 	netns = json_array();
 	for (struct nsw *w = d->nsws; w; w = w->next)
 		json_array_append_new(netns, ctl_netns_json(d, w));
+	{
+		void *x[2] = { d, json_array() };
+
+		store_workloads_foreach(d->store, ctl_status_wl_cb, x);
+		wls = x[1];
+	}
 	rec = json_pack("{s:s, s:i, s:I, s:s, s:{s:i, s:s, s:s}, s:I, "
 			"s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
 			"s:{s:I, s:I, s:I, s:I, s:I}, s:o}",
@@ -140,6 +163,10 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 			"fd_scans", (json_int_t)ps.fd_scans, "fd_reads",
 			(json_int_t)ps.fd_reads, "processes",
 			(json_int_t)ps.procs, "netns", netns);
+	if (rec)
+		json_object_set_new(rec, "workloads", wls);
+	else
+		json_decref(wls);
 	if (!rec) {
 		ctl_reply_error(c, NSEG_CTL_E_INTERNAL, "out of memory");
 		return;
@@ -191,9 +218,18 @@ static int ctl_workload_cb(const struct store_workload *sw, void *arg)
 		json_array_append_new(versions, json_string(sw->versions[i]));
 	containers = ctl_workload_live(x->d, sw->name, &netns);
 	json_object_set_new(x->seen, sw->name, json_true());
-	rec = json_pack("{s:s, s:o, s:o, s:o, s:s, s:I}", "name", sw->name,
+	rec = json_pack("{s:s, s:o, s:o, s:o, s:s, s:I, s:I}", "name", sw->name,
 			"versions", versions, "containers", containers, "netns",
-			netns, "mode", sw->mode, "edges", (json_int_t)sw->n_edges);
+			netns, "mode", sw->mode, "edges", (json_int_t)sw->n_edges,
+			"revision", (json_int_t)sw->revision);
+	if (rec) {
+		int64_t left = learn_window_left(x->d, sw->mode, sw->created);
+
+		/* Seconds of learning left, under --learn-then-enforce. */
+		if (left >= 0)
+			json_object_set_new(rec, "learn_window_left_s",
+					    json_integer((json_int_t)left));
+	}
 	return rec ? ctl_reply_record(x->c, rec) : -1;
 }
 

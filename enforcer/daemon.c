@@ -24,6 +24,7 @@
 #include "nseg/enforce.h"
 #include "nseg/flow_memo.h"
 #include "nseg/learn_agg.h"
+#include "nseg/learn_window.h"
 #include "nseg/log.h"
 #include "nseg/netns.h"
 #include "nseg/policy.h"
@@ -240,6 +241,10 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	}
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
 					  daemon_flush_timer, d);
+	if (learn_window_start(d) == -1) {
+		snprintf(err, errlen, "learn-then-enforce failed to start");
+		return -1;
+	}
 	return 0;
 }
 
@@ -263,8 +268,10 @@ void daemon_shutdown(struct daemon *d)
 	while (d->nsws)
 		nsw_free(d->nsws, d->nsws->mode == POLICY_LEARN ||
 					  !d->cfg.stop_keeps_enforcement);
-	if (d->loop)
+	if (d->loop) {
+		learn_window_stop(d);
 		discovery_stop(d);
+	}
 	ctl_server_free(d->ctl);
 	if (d->host_aw)
 		addr_watch_close(d->host_aw);

@@ -39,6 +39,9 @@ static void usage(FILE *out)
 		"                      /machine.slice). With --netns and no --cgroup,\n"
 		"                      process namespaces are not watched at all.\n"
 		"      --host          also watch the host's own network namespace\n"
+		"      --learn-then-enforce  after each workload's learning window\n"
+		"                      (learn_window, default 24h), move it to notify,\n"
+		"                      or approve and enforce it with auto_approve: true\n"
 		"      --queue N       NFQUEUE number used in each netns (default 4200)\n"
 		"      --fail open|closed  what the kernel does with new connections\n"
 		"                      when nsegd cannot read them (default open)\n"
@@ -56,7 +59,7 @@ static void usage(FILE *out)
 }
 
 enum { OPT_DB = 256, OPT_SOCKET, OPT_NETNS, OPT_CGROUP, OPT_HOST, OPT_QUEUE,
-       OPT_FAIL };
+       OPT_FAIL, OPT_LTE };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -65,6 +68,7 @@ static const struct option long_opts[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "host", no_argument, NULL, OPT_HOST },
+	{ "learn-then-enforce", no_argument, NULL, OPT_LTE },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "fail", required_argument, NULL, OPT_FAIL },
 	{ "check", no_argument, NULL, 'n' },
@@ -80,7 +84,7 @@ struct cli_overrides {
 	const char *db, *socket;
 	char **netns, **cgroups;
 	size_t n_netns, n_cgroups;
-	int host, queue, fail_open, verbose, check, to_syslog;
+	int host, queue, fail_open, verbose, check, to_syslog, lte;
 };
 
 static void usage_error(const char *fmt, const char *val)
@@ -111,6 +115,7 @@ static void parse_args(int argc, char **argv, struct cli_overrides *o)
 		case OPT_NETNS: o->netns[o->n_netns++] = optarg; break;
 		case OPT_CGROUP: o->cgroups[o->n_cgroups++] = optarg; break;
 		case OPT_HOST: o->host = 1; break;
+		case OPT_LTE: o->lte = 1; break;
 		case OPT_QUEUE:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -169,6 +174,8 @@ static int apply_overrides(struct config *c, const struct cli_overrides *o)
 	}
 	if (o->host)
 		c->host = 1;
+	if (o->lte)
+		c->learn_then_enforce = 1;
 	if (o->queue >= 0)
 		c->queue_num = (uint16_t)o->queue;
 	if (o->fail_open >= 0)

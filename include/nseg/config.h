@@ -65,6 +65,9 @@ struct config {
 	uint32_t flush_interval_ms; /* flush_interval */
 	uint32_t copy_range;        /* copy_range: bytes copied per packet */
 	int log_level;              /* log_level: LOG_LVL_WARN/INFO/DEBUG */
+	int learn_then_enforce;     /* learn_then_enforce: bool */
+	uint32_t learn_window_ms;   /* learn_window: default 24h */
+	int auto_approve;           /* auto_approve: at the window's end */
 	uint32_t queue_rate;        /* queue_rate: new connections/s per netns
 				       sent to nsegd; 0 = no limit */
 	uint32_t queue_burst;       /* queue_burst: 0 = queue_rate */

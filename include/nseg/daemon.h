@@ -114,6 +114,7 @@ struct daemon {
 	struct ev_timer *flush_timer;
 	struct ev_timer *sweep_timer;
 	struct ev_timer *sets_timer; /* address sets to refill (enforce.c) */
+	struct ev_timer *lw_timer;   /* learning windows (learn_window.c) */
 	struct disc_retry *retries; /* names waiting for their mount */
 	size_t max_netns; /* watched namespaces at most (fds are the limit) */
 	const char *netns_dir; /* /run/netns */
