@@ -47,6 +47,7 @@ endif
 LIB_SRC   := $(wildcard lib/*.c learner/*.c policies/*.c) \
              $(filter-out enforcer/main.c,$(wildcard enforcer/*.c))
 CLI_SRC   := $(wildcard cli/*.c)
+HOOK      := $(BUILD)/nseg-oci-hook
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -66,7 +67,7 @@ NSEGCTL   := $(BUILD)/nsegctl
 .PHONY: all check check-unit check-integration check-san deps demo bench \
         install uninstall clean format format-check fuzz
 
-all: $(NSEGD) $(NSEGCTL) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
+all: $(NSEGD) $(NSEGCTL) $(HOOK) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,6 +83,10 @@ $(NSEGD): $(BUILD)/enforcer/main.o $(LIBNSEG)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(NSEGCTL): $(CLI_OBJ) $(LIBNSEG)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(HOOK): $(BUILD)/hooks/nseg-oci-hook.o $(LIBNSEG)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -148,10 +153,16 @@ demo: deps all
 bench: deps all
 	$(Q)bench/run.sh $(BUILD)
 
-install: $(NSEGD) $(NSEGCTL)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+HOOKSDIR  ?= /usr/share/containers/oci/hooks.d
+
+install: $(NSEGD) $(NSEGCTL) $(HOOK)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(NSEGD) $(DESTDIR)$(SBINDIR)/nsegd
 	install -m 0755 $(NSEGCTL) $(DESTDIR)$(BINDIR)/nsegctl
+	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/nseg-oci-hook
+	install -d $(DESTDIR)$(HOOKSDIR)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' contrib/oci/nseg-hook.json.in \
+		> $(DESTDIR)$(HOOKSDIR)/nseg.json
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/nsegd.service.in \
 		> $(DESTDIR)$(UNITDIR)/nsegd.service
@@ -160,6 +171,7 @@ install: $(NSEGD) $(NSEGCTL)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/nsegd $(DESTDIR)$(BINDIR)/nsegctl \
+	      $(DESTDIR)$(LIBEXECDIR)/nseg-oci-hook $(DESTDIR)$(HOOKSDIR)/nseg.json \
 	      $(DESTDIR)$(UNITDIR)/nsegd.service \
 	      $(DESTDIR)$(SYSCONFDIR)/nseg/nsegd.yaml.example
 

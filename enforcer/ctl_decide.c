@@ -233,8 +233,36 @@ static void ctl_alerts(struct ctl_conn *c, const json_t *args, void *arg)
 	ctl_reply_end(c);
 }
 
+/* From the OCI hook: the container's table must be in the kernel before
+ * we answer, since the runtime starts the container when we do. */
+static void ctl_watch_pid(struct ctl_conn *c, const json_t *args, void *arg)
+{
+	struct daemon *d = arg;
+	json_t *jp = json_object_get(args, "pid");
+
+	if (!json_is_integer(jp) || json_integer_value(jp) <= 0 ||
+	    json_integer_value(jp) > 0x3fffffff) {
+		ctl_reply_error(c, NSEG_CTL_E_BADREQ,
+				"watch: 'pid' must be a process id");
+		return;
+	}
+	log_debug("hook: watch pid %lld (container %.12s)",
+		  (long long)json_integer_value(jp),
+		  json_is_string(json_object_get(args, "id"))
+			  ? json_string_value(json_object_get(args, "id"))
+			  : "?");
+	if (discovery_watch_pid(d, (pid_t)json_integer_value(jp)) == -1) {
+		ctl_reply_error(c, NSEG_CTL_E_NOTFOUND, "watch: no process %lld",
+				(long long)json_integer_value(jp));
+		return;
+	}
+	ctl_reply_end(c);
+}
+
 int ctl_decide_register(struct daemon *d)
 {
+	if (ctl_server_handle(d->ctl, NSEG_CTL_WATCH_PID, ctl_watch_pid, d))
+		return -1;
 	if (ctl_server_handle(d->ctl, NSEG_CTL_BASELINE_APPROVE, ctl_approve,
 			      d) ||
 	    ctl_server_handle(d->ctl, NSEG_CTL_BASELINE_REJECT, ctl_reject, d) ||

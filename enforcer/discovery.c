@@ -500,6 +500,16 @@ static void disc_scan_all(void *arg)
 		proc_cache_foreach_in_netns(d->pc, 0, disc_seen_cb, d);
 }
 
+int discovery_watch_pid(struct daemon *d, pid_t pid)
+{
+	/* The hook may come before the exec event: read the pid now. */
+	proc_cache_exec(d->pc, pid);
+	if (!proc_cache_netns_of(d->pc, pid))
+		return -1;
+	disc_pid_seen(d, pid);
+	return 0;
+}
+
 /* Exit events can be missed (connector overrun, a /proc rescan that
  * dropped a pid before its event was read): every few seconds, forget
  * process namespaces with no process left and containers with none. */

@@ -72,6 +72,10 @@ enum nseg_ctl_type {
 	NSEG_CTL_BASELINE_REJECT = 104,	 /* admin; -> one change record */
 	NSEG_CTL_MODE = 105,		 /* admin; -> one mode record */
 	NSEG_CTL_ALERTS = 106, /* -> alerts; "follow" keeps streaming */
+	/* {"pid":N[,"id":C]}: watch the network namespace of process N (a
+	 * container being created) and install its table before replying
+	 * END. Sent by the OCI hook. */
+	NSEG_CTL_WATCH_PID = 107,
 };
 
 /* The workload modes, as MODE sends them and records carry them. */

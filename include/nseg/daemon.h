@@ -141,6 +141,10 @@ void discovery_stop(struct daemon *d);
 /* Records the container of pid (a process of netns w) if it has one. */
 void discovery_note_pid(struct daemon *d, struct nsw *w, pid_t pid);
 struct container *discovery_container(struct daemon *d, const char *id);
+/* Watches pid's namespace now (if in scope) and compiles its table for
+ * pid's container's workload: what the OCI hook asks for. -1 if the
+ * process is gone. */
+int discovery_watch_pid(struct daemon *d, pid_t pid);
 
 /* --- attrib.c: one queued packet -> learned edge and verdict --- */
 /* Returns NF_ACCEPT or NF_DROP. */
