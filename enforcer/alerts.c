@@ -57,6 +57,12 @@ struct alerts *alerts_new(const char *path, uint32_t window_s)
 	return a;
 }
 
+void alerts_configure(struct alerts *a, const char *path, uint32_t window_s)
+{
+	snprintf(a->path, sizeof(a->path), "%s", path ? path : "");
+	a->window_s = window_s;
+}
+
 void alerts_free(struct alerts *a)
 {
 	if (!a)

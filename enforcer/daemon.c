@@ -30,6 +30,7 @@
 #include "nseg/policy.h"
 #include "nseg/nft_table.h"
 #include "nseg/proc_cache.h"
+#include "nseg/reload.h"
 #include "nseg/store.h"
 
 /* Distinct edges held in memory between two flushes. */
@@ -99,8 +100,7 @@ static void daemon_on_signal(int fd, uint32_t events, void *arg)
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: configuration reload is not "
-				 "supported yet; restart nsegd");
+			reload_config(d);
 			continue;
 		}
 		log_info("signal %d: stopping", (int)si.ssi_signo);

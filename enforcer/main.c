@@ -145,8 +145,10 @@ static void parse_args(int argc, char **argv, struct cli_overrides *o)
 		usage_error("unexpected argument '%s'", argv[optind]);
 }
 
-static int apply_overrides(struct config *c, const struct cli_overrides *o)
+static int apply_overrides(struct config *c, const void *arg)
 {
+	const struct cli_overrides *o = arg;
+
 	if (o->db)
 		snprintf(c->db_path, sizeof(c->db_path), "%s", o->db);
 	if (o->socket) {
@@ -203,11 +205,15 @@ int main(int argc, char **argv)
 	}
 	if (apply_overrides(&d.cfg, &o) == -1)
 		return 2;
-	free(o.netns);
-	free(o.cgroups);
+	snprintf(d.config_path, sizeof(d.config_path), "%s", path);
+	d.config_required = o.config != NULL;
+	d.apply_overrides = apply_overrides;
+	d.overrides = &o;
 	if (o.check) {
 		config_write_yaml(&d.cfg, stdout);
 		config_free(&d.cfg);
+		free(o.netns);
+		free(o.cgroups);
 		return 0;
 	}
 	log_init("nsegd", o.to_syslog, d.cfg.log_level);
@@ -220,5 +226,7 @@ int main(int argc, char **argv)
 	else
 		rc = daemon_run(&d);
 	daemon_shutdown(&d);
+	free(o.netns);
+	free(o.cgroups);
 	return rc == -1 ? 1 : 0;
 }

@@ -22,6 +22,8 @@ struct enforce_ctx;
  * Caller owns the result. */
 struct alerts *alerts_new(const char *path, uint32_t window_s);
 void alerts_free(struct alerts *a);
+/* New file and window (SIGHUP); open alerts keep counting. */
+void alerts_configure(struct alerts *a, const char *path, uint32_t window_s);
 
 void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 		  const struct enforce_ctx *x, const char *action,

@@ -91,6 +91,12 @@ struct container {
 
 struct daemon {
 	struct config cfg;
+	/* For SIGHUP: where cfg came from, and the command line to apply on
+	 * top again (main.c's). */
+	char config_path[4096];
+	int config_required; /* given with -c: it must exist */
+	int (*apply_overrides)(struct config *c, const void *overrides);
+	const void *overrides;
 	struct evloop *loop;
 	struct store *store;
 	struct learn_agg *agg;
