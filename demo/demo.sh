@@ -1,7 +1,9 @@
 #!/bin/bash
 # nseg demo: a three-tier application (web -> api -> db) in podman
 # containers, each in its own network namespace on a bridge; nsegd learns
-# who talks to whom, per process, and nsegctl shows the baseline.
+# who talks to whom, per process, and nsegctl shows the baseline. Then the
+# baselines are approved and enforced: approved traffic still flows, a new
+# kind of connection is dropped and raises an alert.
 # Everything it creates is removed on exit, whatever happens.
 #
 #   sudo make demo           (runs: demo/demo.sh build)
@@ -68,6 +70,7 @@ ctl_json() { "$nsegctl" --json "$@"; }
 watching() { [ "$(ctl_json status | jq .netns_watched)" = "$1" ]; }
 containers_known() { [ "$(ctl_json status | jq .containers)" = "$1" ]; }
 edges_learned() { [ "$(ctl_json workloads | jq '[.[].edges] | add')" -ge "$1" ]; }
+alerts_raised() { [ "$(ctl_json alerts | jq length)" -ge "$1" ]; }
 quiet() { "$@" >/dev/null 2>&1; }
 
 # The applets the demo's images carry as /bin/NAME -> busybox.
@@ -180,7 +183,7 @@ in_app() { # TIER COMMAND...: run an applet in a tier's container or netns
 }
 
 start=$(date +%s)
-say "nseg demo: learn how a small application talks"
+say "nseg demo: learn how a small application talks, then enforce it"
 if podman_works; then
 	mode=podman
 	tier() { echo "nseg-demo-$1"; }
@@ -207,9 +210,11 @@ wait_for 10 listening db 5432 && wait_for 10 listening api 8080 ||
 	die "the db or api server did not start"
 
 say "nsegd in learn mode, watching only the three tiers' namespaces"
-note "$nsegd --db $TMP/nseg.db --socket $NSEG_SOCKET \\"
+note "$nsegd -c $TMP/nsegd.yaml --db $TMP/nseg.db --socket $NSEG_SOCKET \\"
 note "    --netns $P-web --netns $P-api --netns $P-db"
-"$nsegd" --db "$TMP/nseg.db" --socket "$NSEG_SOCKET" \
+# Alerts also go to a JSON-lines file (default /var/log/nseg/alerts.jsonl).
+printf 'alerts_file: %s\n' "$TMP/alerts.jsonl" >"$TMP/nsegd.yaml"
+"$nsegd" -c "$TMP/nsegd.yaml" --db "$TMP/nseg.db" --socket "$NSEG_SOCKET" \
 	--netns "$P-web" --netns "$P-api" --netns "$P-db" >"$TMP/nsegd.log" 2>&1 &
 NSEGD_PID=$!
 if ! wait_for 10 watching 3; then
@@ -257,8 +262,75 @@ note "external:10.77.0.254/32 is an address no workload on this host holds."
 note "'[kernel]' means the kernel itself answered (ping's echo reply); '?' would"
 note "be a process nsegd could not name."
 note "Only the first packet of each new connection went through nsegd; the rest"
-note "stayed in the kernel. All rows are 'learned'. Approving a baseline and"
-note "enforcing it (dropping anything else) are not in this version yet."
+note "stayed in the kernel. All rows are 'learned': nothing is enforced until"
+note "an operator approves them."
+
+say "approve the baselines"
+note "web's edges for any process of web, api's and db's for the process seen:"
+approve() { # TIER [--any-process]
+	echo "\$ nsegctl baseline approve $(tier "$1") --all${2:+ $2}"
+	"$nsegctl" baseline approve "$(tier "$1")" --all ${2:+"$2"} ||
+		die "approving $(tier "$1") failed"
+}
+approve web --any-process
+approve api
+approve db
+
+say "enforce"
+for t in web api db; do
+	echo "\$ nsegctl mode $(tier "$t") enforce"
+	"$nsegctl" mode "$(tier "$t")" enforce || die "enforcing $(tier "$t") failed"
+done
+
+say "approved traffic still flows"
+note "web -> api  wget http://10.77.0.2:8080/     $(in_app web wget -q -O - http://10.77.0.2:8080/ 2>&1)"
+note "api -> db   nc 10.77.0.3 5432              $(in_app api nc -w 2 10.77.0.3 5432 </dev/null 2>&1)"
+if quiet in_app web ping -c 1 -W 2 10.77.0.3; then
+	note "web -> db   ping -c 1 10.77.0.3            answered"
+else
+	note "web -> db   ping -c 1 10.77.0.3            no answer (unexpected)"
+fi
+echo
+echo "\$ ip netns exec $P-web nft list chain inet nseg output"
+ip netns exec "$P-web" nft list chain inet nseg output 2>/dev/null |
+	grep -v '^[[:space:]]*$'
+
+say "something new: web connects to db on tcp 5432 (never learned)"
+if [ "$mode" = podman ]; then
+	echo "\$ podman exec $P-web nc -w 2 10.77.0.3 5432"
+else
+	echo "\$ ip netns exec $P-web nc -w 2 10.77.0.3 5432"
+fi
+out=$(in_app web nc -w 2 10.77.0.3 5432 </dev/null 2>&1)
+echo "${out:-(no output)}"
+case $out in
+*"db: 42 rows"*) note "it got through (unexpected)" ;;
+*) note "blocked: db never saw it" ;;
+esac
+wait_for 5 alerts_raised 1 || note "(no alert yet)"
+
+say "the alert"
+echo "\$ nsegctl alerts"
+"$nsegctl" alerts
+echo
+echo "\$ tail -n 1 $TMP/alerts.jsonl | jq ."
+tail -n 1 "$TMP/alerts.jsonl" | jq .
+
+say "what happened"
+note "Approving turned the baselines into nftables rules in each tier's own"
+note "table. web's edges, approved for any process, are decided in the kernel:"
+note "'ip daddr @p0_4 tcp dport 8080 accept', where p0_4 is the set of the"
+note "addresses api holds now (a container that comes or goes changes the"
+note "set, never the rules); the counters show they matched."
+note "api's and db's edges are approved for one process, so the first packet"
+note "of each new connection goes to nsegd, which checks the process too."
+note "web's nc to db matched no rule: its first packet went to nsegd, which"
+note "named the process, container and peer, found no approved edge, dropped"
+note "the packet (enforce mode) and raised one alert; retries of the same"
+note "connection only add to COUNT. The alert is in nseg's database"
+note "(nsegctl alerts [--follow] [--json]) and, one JSON object per line, in"
+note "the alerts_file: here $TMP/alerts.jsonl (removed"
+note "with the demo), by default /var/log/nseg/alerts.jsonl."
 
 say "cleaning up (containers, namespaces, daemon, images it made)"
 cleanup

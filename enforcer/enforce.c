@@ -59,8 +59,11 @@ static size_t enforce_identity_addrs(struct daemon *d, const char *identity,
 		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
 		if (strcmp(wl, identity) != 0)
 			continue;
+		/* A peer's loopback is its own: only the workload itself
+		 * reaches it (added below). */
 		for (size_t i = 0; i < w->naddrs; i++)
-			enforce_addr_add(out, &n, &w->addrs[i]);
+			if (!pkt_addr_is_loopback(&w->addrs[i]))
+				enforce_addr_add(out, &n, &w->addrs[i]);
 	}
 	if (strcmp(identity, self) == 0) {
 		struct nseg_addr lo4 = { .family = AF_INET,
