@@ -32,6 +32,7 @@
 #include "nseg/proc_cache.h"
 #include "nseg/reload.h"
 #include "nseg/store.h"
+#include "nseg/usage.h"
 
 /* Distinct edges held in memory between two flushes. */
 #define DAEMON_MAX_PENDING 65536
@@ -50,6 +51,10 @@ int daemon_flush(struct daemon *d)
 		log_warnx("writing learned edges failed; kept for the next try");
 		rc = -1;
 	}
+	if (usage_flush(d->usage, d->store) == -1) {
+		log_warnx("writing edge usage failed; kept for the next try");
+		rc = -1;
+	}
 	if (alerts_flush(d->alerts, d->store) == -1) {
 		log_warnx("writing alerts failed; kept for the next try");
 		rc = -1;
@@ -61,7 +66,7 @@ static void daemon_flush_timer(void *arg)
 {
 	struct daemon *d = arg;
 
-	enforce_poll_floods(d);
+	enforce_poll_counters(d);
 	daemon_flush(d);
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
 					  daemon_flush_timer, d);
@@ -200,9 +205,10 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	d->rcache = runtime_cache_new();
 	d->memo = flow_memo_new();
 	d->policy = policy_new();
+	d->usage = usage_new();
 	d->alerts = alerts_new(d->cfg.alerts_file, d->cfg.alert_window_ms / 1000);
 	if (!d->loop || !d->agg || !d->pc || !d->rcache || !d->memo ||
-	    !d->policy || !d->alerts) {
+	    !d->policy || !d->alerts || !d->usage) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -283,6 +289,7 @@ void daemon_shutdown(struct daemon *d)
 	runtime_cache_free(d->rcache);
 	flow_memo_free(d->memo);
 	policy_free(d->policy);
+	usage_free(d->usage);
 	alerts_free(d->alerts);
 	evloop_free(d->loop);
 	netns_shutdown();

@@ -26,6 +26,7 @@
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_table.h"
 #include "nseg/policy.h"
+#include "nseg/usage.h"
 
 /* Addresses one identity's set may hold (all its namespaces). */
 #define ENFORCE_MAX_SET_ADDRS 4096
@@ -179,6 +180,8 @@ static int enforce_build(struct nsw *w, const struct policy_workload *pw,
 	return 0;
 }
 
+static void enforce_poll_nsw(struct nsw *w);
+
 int enforce_compile(struct nsw *w, char *err, size_t errlen)
 {
 	struct daemon *d = w->d;
@@ -198,11 +201,20 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	size_t n_rules = 0, used = 0;
 	int rc = -1;
 
+	/* The new table starts its counters at zero: collect the old ones
+	 * first (for the policy they were compiled from). */
+	if (w->nft && w->compiled_for[0] && w->mode != POLICY_LEARN)
+		enforce_poll_nsw(w);
 	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
 	snprintf(w->compiled_for, sizeof(w->compiled_for), "%s", wl);
 	pw = policy_get(d->policy, wl);
 	w->mode = pw ? pw->mode : POLICY_LEARN;
 	w->rate_limited_seen = 0;
+	free(w->edge_seen);
+	w->n_edge_seen = pw ? pw->n_rules : 0;
+	w->edge_seen = calloc(2 * w->n_edge_seen + 1, sizeof(uint64_t));
+	if (!w->edge_seen)
+		w->n_edge_seen = 0;
 	to.over_rate_drop = w->mode == POLICY_ENFORCE;
 	if (w->mode == POLICY_LEARN) {
 		free(w->sets);
@@ -317,45 +329,107 @@ int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
 	const struct policy_workload *pw = policy_get(d->policy, k->workload);
 	enum policy_mode mode = pw ? pw->mode : POLICY_LEARN;
 
-	if (mode == POLICY_LEARN || policy_allows(pw, k))
+	int rule;
+
+	if (mode == POLICY_LEARN)
 		return NF_ACCEPT;
+	rule = policy_match(pw, k);
+	if (rule >= 0) {
+		usage_add(d->usage, pw->name, &pw->rules[rule], 1, 0,
+			  daemon_now());
+		return NF_ACCEPT;
+	}
 	alerts_raise(d->alerts, k, x, mode == POLICY_ENFORCE ? "block" : "notify",
 		     pw->revision);
 	return mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
 }
 
-static void enforce_ratelimit_cb(const char *tag, uint64_t packets,
-				 uint64_t bytes, void *arg)
-{
-	uint64_t *sum = arg;
+struct enforce_counts {
+	uint64_t rate_limited;
+	uint64_t *edge_pkts, *edge_bytes; /* by policy rule index */
+	size_t n_rules;
+};
 
-	if (strcmp(tag, NFT_TAG_RATELIMIT) == 0)
-		*sum += packets;
+static void enforce_counter_cb(const char *tag, uint64_t packets,
+			       uint64_t bytes, void *arg)
+{
+	struct enforce_counts *c = arg;
+	size_t tl = sizeof(NFT_TAG_EDGE) - 1;
+	char *end;
+	unsigned long i;
+
+	if (strcmp(tag, NFT_TAG_RATELIMIT) == 0) {
+		c->rate_limited += packets;
+		return;
+	}
+	if (strncmp(tag, NFT_TAG_EDGE, tl) != 0)
+		return;
+	i = strtoul(tag + tl, &end, 10);
+	if (*end || i >= c->n_rules)
+		return;
+	/* An edge's v4 and v6 rules add up. */
+	c->edge_pkts[i] += packets;
+	c->edge_bytes[i] += bytes;
 }
 
-void enforce_poll_floods(struct daemon *d)
+/* Hits of the kernel-decided edges since the last poll, into the usage
+ * counters (stored with the next flush). */
+static void enforce_edge_hits(struct nsw *w, const struct policy_workload *pw,
+			      const struct enforce_counts *c)
 {
+	if (!pw || w->n_edge_seen != pw->n_rules)
+		return;
+	for (size_t i = 0; i < pw->n_rules; i++) {
+		uint64_t p = c->edge_pkts[i], b = c->edge_bytes[i];
+
+		if (p < w->edge_seen[2 * i])
+			w->edge_seen[2 * i] = w->edge_seen[2 * i + 1] = 0;
+		if (p == w->edge_seen[2 * i])
+			continue;
+		usage_add(w->d->usage, pw->name, &pw->rules[i],
+			  p - w->edge_seen[2 * i], b - w->edge_seen[2 * i + 1],
+			  daemon_now());
+		w->edge_seen[2 * i] = p;
+		w->edge_seen[2 * i + 1] = b;
+	}
+}
+
+/* One namespace: its rule counters into usage and flood alerts. */
+static void enforce_poll_nsw(struct nsw *w)
+{
+	struct daemon *d = w->d;
 	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
+	const struct policy_workload *pw;
+	struct enforce_counts c = { 0 };
 
-	for (struct nsw *w = d->nsws; w; w = w->next) {
-		const struct policy_workload *pw;
-		uint64_t sum = 0;
-
-		if (w->mode == POLICY_LEARN)
-			continue;
-		if (nft_counters_read(w->nft, enforce_ratelimit_cb, &sum) == -1)
-			continue;
-		/* A recompiled table starts its counters at zero. */
-		if (sum < w->rate_limited_seen)
-			w->rate_limited_seen = 0;
-		if (sum == w->rate_limited_seen)
-			continue;
-		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
-		pw = policy_get(d->policy, wl);
+	if (w->mode == POLICY_LEARN)
+		return;
+	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
+	pw = policy_get(d->policy, wl);
+	c.n_rules = pw ? pw->n_rules : 0;
+	c.edge_pkts = calloc(c.n_rules + 1, sizeof(uint64_t));
+	c.edge_bytes = calloc(c.n_rules + 1, sizeof(uint64_t));
+	if (!c.edge_pkts || !c.edge_bytes ||
+	    nft_counters_read(w->nft, enforce_counter_cb, &c) == -1)
+		goto out;
+	enforce_edge_hits(w, pw, &c);
+	/* A recompiled table starts its counters at zero. */
+	if (c.rate_limited < w->rate_limited_seen)
+		w->rate_limited_seen = 0;
+	if (c.rate_limited != w->rate_limited_seen) {
 		alerts_raise_flood(d->alerts, wl, ver,
 				   w->mode == POLICY_ENFORCE ? "block" : "notify",
-				   sum - w->rate_limited_seen,
+				   c.rate_limited - w->rate_limited_seen,
 				   pw ? pw->revision : 0);
-		w->rate_limited_seen = sum;
+		w->rate_limited_seen = c.rate_limited;
 	}
+out:
+	free(c.edge_pkts);
+	free(c.edge_bytes);
+}
+
+void enforce_poll_counters(struct daemon *d)
+{
+	for (struct nsw *w = d->nsws; w; w = w->next)
+		enforce_poll_nsw(w);
 }

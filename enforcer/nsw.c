@@ -176,6 +176,7 @@ void nsw_free(struct nsw *w, int remove_table)
 		close(w->diag_fd);
 	close(w->nsfd);
 	free(w->sets);
+	free(w->edge_seen);
 	free(w);
 	/* Its addresses leave the sets of the tables that named it. */
 	enforce_addresses_changed(d);

@@ -166,11 +166,11 @@ enum policy_mode policy_mode_of(const struct policy *p, const char *workload)
 	return w ? w->mode : POLICY_LEARN;
 }
 
-int policy_allows(const struct policy_workload *w,
-		  const struct nseg_edge_key *k)
+int policy_match(const struct policy_workload *w,
+		 const struct nseg_edge_key *k)
 {
 	if (!w)
-		return 0;
+		return -1;
 	for (size_t i = 0; i < w->n_rules; i++) {
 		const struct policy_rule *r = &w->rules[i];
 
@@ -180,7 +180,7 @@ int policy_allows(const struct policy_workload *w,
 		if (r->any_process ||
 		    (strcmp(r->proc.exe, k->proc.exe) == 0 &&
 		     strcmp(r->proc.comm, k->proc.comm) == 0))
-			return 1;
+			return (int)i;
 	}
-	return 0;
+	return -1;
 }

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "nseg/edge_json.h"
 #include "nseg/jsonfmt.h"
 #include "nseg/log.h"
@@ -47,6 +49,27 @@ static int edge_json_decision(json_t *j, const struct store_edge *e,
 	return 0;
 }
 
+/* Usage belongs to approved edges: only they are enforcement rules. */
+static int edge_json_usage(json_t *j, const struct store_edge *e)
+{
+	char used[TIMEFMT_RFC3339_LEN];
+	json_int_t hits = (json_int_t)(e->hits > INT64_MAX ? INT64_MAX
+							  : e->hits);
+
+	if (strcmp(e->state, "approved") != 0)
+		return 0;
+	if (json_object_set_new(j, "hits", json_integer(hits)) == -1)
+		return -1;
+	if (e->last_used == 0)
+		return 0;
+	if (timefmt_rfc3339(e->last_used, used, sizeof(used)) == -1) {
+		log_warnx("edge %lld: last used %lld out of range",
+			  (long long)e->id, (long long)e->last_used);
+		return -1;
+	}
+	return json_object_set_new(j, "last_used", json_string(used));
+}
+
 json_t *edge_json(const struct store_edge *e)
 {
 	const struct nseg_edge_key *k = &e->key;
@@ -69,7 +92,8 @@ json_t *edge_json(const struct store_edge *e)
 		      (json_int_t)(e->count > INT64_MAX ? INT64_MAX : e->count),
 		      "first_seen", first, "last_seen", last, "any_process",
 		      e->any_process != 0);
-	if (j != NULL && edge_json_decision(j, e, decided) == -1) {
+	if (j != NULL && (edge_json_decision(j, e, decided) == -1 ||
+			  edge_json_usage(j, e) == -1)) {
 		json_decref(j);
 		return NULL;
 	}

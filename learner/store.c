@@ -31,6 +31,13 @@
  * happened and must survive the workload's baseline being deleted. Action
  * and kind are checked by the code, not by a CHECK, so that a later kind
  * does not need a table rebuild.
+ *
+ * v3: usage of approved edges, per enforcement rule rather than per edge
+ * (several edges fold into one rule, and the enforcer only knows rules).
+ * A rule for any process has exe = comm = '*': no real exe is '*' (exes
+ * are absolute paths, "?" or "[kernel]"), and a plain UNIQUE on text
+ * columns needs no NULL handling. The UNIQUE index also serves the join
+ * from edges.
  */
 static const char *const store_migrations[] = {
 	"CREATE TABLE workloads ("
@@ -101,6 +108,22 @@ static const char *const store_migrations[] = {
 	" baseline INTEGER NOT NULL"
 	") STRICT;"
 	"CREATE INDEX alerts_workload ON alerts (workload, id);",
+
+	"CREATE TABLE rule_usage ("
+	" id INTEGER PRIMARY KEY,"
+	" workload_id INTEGER NOT NULL"
+	"  REFERENCES workloads (id) ON DELETE CASCADE,"
+	" direction TEXT NOT NULL CHECK (direction IN ('egress', 'ingress')),"
+	" peer TEXT NOT NULL CHECK (length(peer) > 0),"
+	" protocol TEXT NOT NULL CHECK (length(protocol) > 0),"
+	" port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),"
+	" exe TEXT NOT NULL CHECK (length(exe) > 0),"
+	" comm TEXT NOT NULL,"
+	" hits INTEGER NOT NULL DEFAULT 0 CHECK (hits >= 0),"
+	" bytes INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),"
+	" last_used INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (workload_id, direction, peer, protocol, port, exe, comm)"
+	") STRICT;",
 };
 
 #define STORE_N_MIGRATIONS \
@@ -138,23 +161,39 @@ enum store_st {
 	ST_ALERT_BUMP,
 	ST_ALERTS_ALL,
 	ST_ALERTS_WL,
+	ST_USAGE_UPSERT,
 	ST_COUNT
 };
 
-#define EDGE_COLS                                                       \
-	"id, version, exe, comm, direction, peer, peer_exe, peer_comm," \
-	" protocol, port, state, count, first_seen, last_seen, any_process," \
-	" decided_by, decided_at"
+#define EDGE_COLS                                                        \
+	"e.id, e.version, e.exe, e.comm, e.direction, e.peer, e.peer_exe,"  \
+	" e.peer_comm, e.protocol, e.port, e.state, e.count, e.first_seen," \
+	" e.last_seen, e.any_process, e.decided_by, e.decided_at, u.hits,"  \
+	" u.bytes, u.last_used"
+
+/*
+ * An edge with the usage of the rule it folds into (policy.h): version and
+ * peer process are not part of a rule, and an approval for any process
+ * names the rule by exe = comm = '*'. Only approved edges are rules.
+ */
+#define EDGE_FROM                                                          \
+	" FROM edges e LEFT JOIN rule_usage u ON e.state = 'approved'"      \
+	" AND u.workload_id = e.workload_id AND u.direction = e.direction"  \
+	" AND u.peer = e.peer AND u.protocol = e.protocol"                  \
+	" AND u.port = e.port"                                              \
+	" AND u.exe = CASE WHEN e.any_process THEN '*' ELSE e.exe END"      \
+	" AND u.comm = CASE WHEN e.any_process THEN '*' ELSE e.comm END"
 
 #define ALERT_COLS                                                         \
 	"id, time_first, time_last, workload, version, container, pid, exe," \
 	" comm, direction, peer, peer_address, protocol, port, action, kind," \
 	" count, baseline"
 
-/* count + n without overflowing into a REAL, as the edge upsert does. */
-#define STORE_SAT_ADD(n)                                         \
-	"CASE WHEN count > 9223372036854775807 - " n                \
-	" THEN 9223372036854775807 ELSE count + " n " END"
+/* col + n (n >= 0) without overflowing into a REAL. */
+#define STORE_SAT(col, n)                                       \
+	"CASE WHEN " col " > 9223372036854775807 - " n          \
+	" THEN 9223372036854775807 ELSE " col " + " n " END"
+#define STORE_SAT_ADD(n) STORE_SAT("count", n)
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -195,10 +234,11 @@ static const char *const store_sql[ST_COUNT] = {
 		" peer, peer_exe, peer_comm, protocol, port, count, first_seen,"
 		" last_seen)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[ST_EDGES_ALL] = "SELECT " EDGE_COLS " FROM edges"
-			 " WHERE workload_id = ?1 ORDER BY id",
-	[ST_EDGES_VER] = "SELECT " EDGE_COLS " FROM edges"
-			 " WHERE workload_id = ?1 AND version = ?2 ORDER BY id",
+	[ST_EDGES_ALL] = "SELECT " EDGE_COLS EDGE_FROM
+			 " WHERE e.workload_id = ?1 ORDER BY e.id",
+	[ST_EDGES_VER] = "SELECT " EDGE_COLS EDGE_FROM
+			 " WHERE e.workload_id = ?1 AND e.version = ?2"
+			 " ORDER BY e.id",
 	[ST_WORKLOADS] = "SELECT w.id, w.name, w.mode, w.created,"
 			 " (SELECT count(*) FROM edges e"
 			 "  WHERE e.workload_id = w.id), w.revision"
@@ -219,9 +259,9 @@ static const char *const store_sql[ST_COUNT] = {
 		"UPDATE edges SET state = ?2, any_process = ?3, decided_by = ?4,"
 		" decided_at = ?5"
 		" WHERE workload_id = ?1 AND state = 'learned'",
-	[ST_EDGES_APPROVED] = "SELECT " EDGE_COLS " FROM edges"
-			      " WHERE workload_id = ?1 AND state = 'approved'"
-			      " ORDER BY id",
+	[ST_EDGES_APPROVED] = "SELECT " EDGE_COLS EDGE_FROM
+			      " WHERE e.workload_id = ?1"
+			      " AND e.state = 'approved' ORDER BY e.id",
 	[ST_ALERT_INSERT] =
 		"INSERT INTO alerts (time_first, time_last, workload, version,"
 		" container, pid, exe, comm, direction, peer, peer_address,"
@@ -236,6 +276,20 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_ALERTS_WL] = "SELECT " ALERT_COLS " FROM alerts"
 			 " WHERE workload = ?3 AND id > ?1"
 			 " AND (?2 = 0 OR time_last >= ?2) ORDER BY id",
+	/*
+	 * One statement: no row inserted or updated means no such workload.
+	 * Plain upsert is fine here, rule_usage ids are nobody's business.
+	 */
+	[ST_USAGE_UPSERT] =
+		"INSERT INTO rule_usage (workload_id, direction, peer,"
+		" protocol, port, exe, comm, hits, bytes, last_used)"
+		" SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM workloads"
+		" WHERE name = ?1"
+		" ON CONFLICT (workload_id, direction, peer, protocol, port,"
+		" exe, comm) DO UPDATE SET"
+		" hits = " STORE_SAT("hits", "excluded.hits") ","
+		" bytes = " STORE_SAT("bytes", "excluded.bytes") ","
+		" last_used = max(last_used, excluded.last_used)",
 };
 
 /* For log messages: the SQL itself is too long to read in a log line. */
@@ -266,6 +320,7 @@ static const char *const store_st_name[ST_COUNT] = {
 	[ST_ALERT_BUMP] = "alert bump",
 	[ST_ALERTS_ALL] = "alerts select",
 	[ST_ALERTS_WL] = "alerts select by workload",
+	[ST_USAGE_UPSERT] = "rule usage upsert",
 };
 
 struct store {
@@ -870,6 +925,10 @@ static int store_row_edge(sqlite3_stmt *st, struct store_edge *e)
 	e->last_seen = sqlite3_column_int64(st, 13);
 	e->any_process = sqlite3_column_int(st, 14) != 0;
 	e->decided_at = sqlite3_column_int64(st, 16); /* NULL reads as 0 */
+	/* No usage row (or not approved): the LEFT JOIN's NULLs read as 0. */
+	e->hits = (uint64_t)sqlite3_column_int64(st, 17);
+	e->hit_bytes = (uint64_t)sqlite3_column_int64(st, 18);
+	e->last_used = sqlite3_column_int64(st, 19);
 	return 0;
 }
 
@@ -1493,4 +1552,66 @@ int store_alerts_foreach(struct store *s, const char *workload, int64_t since,
 	free(a);
 	errno = saved;
 	return ret;
+}
+
+/* Why store_usage_add() refuses its arguments, or NULL. */
+static const char *store_usage_invalid(const char *workload, uint8_t dir,
+				       const char *peer, const char *exe,
+				       const char *comm)
+{
+	const char *why;
+
+	if (workload == NULL || peer == NULL || exe == NULL)
+		return "missing workload, peer or exe";
+	if ((why = store_bad_str(workload, NSEG_NAME_MAX, "empty workload",
+				 "workload too long")) ||
+	    (why = store_bad_str(peer, NSEG_NAME_MAX, "empty peer",
+				 "peer too long")) ||
+	    (why = store_bad_str(exe, NSEG_EXE_MAX, "empty exe",
+				 "exe too long")))
+		return why;
+	if (strcmp(exe, "*") != 0 &&
+	    (comm == NULL || strnlen(comm, NSEG_COMM_MAX) == NSEG_COMM_MAX))
+		return "missing or too long comm";
+	if (nseg_dir_name(dir) == NULL)
+		return "bad direction";
+	return NULL;
+}
+
+static int64_t store_clamp(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+int store_usage_add(struct store *s, const char *workload, uint8_t dir,
+		    const char *peer, uint8_t proto, uint16_t port,
+		    const char *exe, const char *comm, uint64_t hits,
+		    uint64_t bytes, int64_t when)
+{
+	sqlite3_stmt *st = s->st[ST_USAGE_UPSERT];
+	const char *why = store_usage_invalid(workload, dir, peer, exe, comm);
+	char ptext[8];
+
+	if (why) {
+		log_warnx("%s: %.*s: %s", __func__, NSEG_NAME_MAX - 1,
+			  workload ? workload : "", why);
+		return store_fail(EINVAL);
+	}
+	/* Any process: comm means nothing, and the rule's name is '*'. */
+	if (strcmp(exe, "*") == 0)
+		comm = "*";
+	store_proto_text(proto, ptext, sizeof(ptext));
+	store_bind_text(st, 1, workload, NSEG_NAME_MAX);
+	sqlite3_bind_text(st, 2, nseg_dir_name(dir), -1, SQLITE_STATIC);
+	store_bind_text(st, 3, peer, NSEG_NAME_MAX);
+	sqlite3_bind_text(st, 4, ptext, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, port);
+	store_bind_text(st, 6, exe, NSEG_EXE_MAX);
+	store_bind_text(st, 7, comm, NSEG_COMM_MAX);
+	sqlite3_bind_int64(st, 8, store_clamp(hits));
+	sqlite3_bind_int64(st, 9, store_clamp(bytes));
+	sqlite3_bind_int64(st, 10, when);
+	if (store_run(s, ST_USAGE_UPSERT, __func__) == -1)
+		return store_fail(EIO);
+	return sqlite3_changes(s->db) > 0 ? 0 : store_fail(ENOENT);
 }

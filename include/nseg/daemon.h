@@ -25,6 +25,7 @@ struct addr_watch;
 struct mnl_socket;
 struct flow_memo;
 struct policy;
+struct usage;
 struct alerts;
 struct disc_retry;
 
@@ -77,6 +78,8 @@ struct nsw {
 	char compiled_for[NSEG_NAME_MAX]; /* the workload that table is for */
 	struct nsw_set *sets; /* sets of that table (enforce.c) */
 	uint64_t rate_limited_seen; /* rate-limit counter already alerted */
+	uint64_t *edge_seen;        /* edge rule packets, bytes already counted */
+	size_t n_edge_seen;
 	size_t n_sets;
 	uint64_t packets;
 	struct nsw *next;
@@ -103,6 +106,7 @@ struct daemon {
 	struct proc_cache *pc;
 	struct flow_memo *memo;
 	struct policy *policy;
+	struct usage *usage;
 	struct alerts *alerts;
 	struct proc_events *pe;
 	struct runtime_paths rpaths;

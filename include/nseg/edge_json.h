@@ -9,13 +9,23 @@
  *  "protocol":"tcp", "port":8080, "state":"approved", "count":3,
  *  "first_seen":"2026-11-22T14:28:27Z", "last_seen":"2026-11-22T14:30:00Z",
  *  "any_process":false, "decided_by":"uid 0 (root)",
- *  "decided_at":"2026-11-23T09:00:00Z"}
+ *  "decided_at":"2026-11-23T09:00:00Z", "hits":12,
+ *  "last_used":"2026-11-24T08:15:00Z"}
  *
  * peer.process is present only when the peer's process is known (its exe
  * is non-empty). protocol is the name for tcp/udp/icmp/icmpv6, the decimal
  * number as a string otherwise. Times are RFC 3339 UTC. any_process is
  * always present; decided_by only when the edge has a decider (non-empty)
  * and decided_at only when it has a decision time (non-zero).
+ *
+ * hits and last_used are the usage of the enforcement rule the edge folds
+ * into (store.h), so edges of one rule show the same usage; they are
+ * present only on approved edges (state "approved"): hits always, 0 when
+ * the rule was never used, last_used only once it was (non-zero). hits
+ * counts new connections, not packets: only a connection's first packet
+ * reaches the edge rules, established traffic is accepted in the kernel
+ * before any of them. An old or missing last_used marks an approved edge
+ * that nothing needs any more: a candidate for pruning.
  */
 #ifndef NSEG_EDGE_JSON_H
 #define NSEG_EDGE_JSON_H

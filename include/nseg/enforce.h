@@ -31,9 +31,10 @@ void enforce_workload_changed(struct daemon *d, const char *workload);
 void enforce_check_identity(struct nsw *w);
 /* Some identity's addresses changed: refill the sets (batched, soon). */
 void enforce_addresses_changed(struct daemon *d);
-/* Raises flood alerts for connections the kernel's rate limit kept from
- * the queue since the last call (notify/enforce namespaces). */
-void enforce_poll_floods(struct daemon *d);
+/* Reads the tables' counters (notify/enforce namespaces): hits of the
+ * kernel-decided edges go to the usage counters, connections the rate
+ * limit kept from the queue become flood alerts. */
+void enforce_poll_counters(struct daemon *d);
 /* The verdict for a queued packet already attributed as edge k: accept
  * what the mode or an approved rule allows; otherwise raise the deviation
  * and drop it in enforce mode. */

@@ -57,10 +57,10 @@ const struct policy_workload *policy_get(const struct policy *p,
 					 const char *workload);
 enum policy_mode policy_mode_of(const struct policy *p, const char *workload);
 
-/* Does an approved rule of w allow this edge (its local process
- * included)? */
-int policy_allows(const struct policy_workload *w,
-		  const struct nseg_edge_key *k);
+/* The index of w's approved rule that allows this edge (its local process
+ * included), or -1. */
+int policy_match(const struct policy_workload *w,
+		 const struct nseg_edge_key *k);
 
 const char *policy_mode_name(enum policy_mode m);
 /* Returns the mode, or -1 for an unknown name. */

@@ -14,6 +14,12 @@
  * same holds for alert ids, so a reader can follow alerts by the last id
  * it saw.
  *
+ * Usage of approved edges is kept per enforcement rule, not per edge:
+ * edges that differ only in image version or peer process fold into one
+ * rule (policy.h), so they share one usage record. A rule is (workload,
+ * direction, peer identity, protocol, port, local exe and comm), with exe
+ * and comm both "*" for a rule approved for any process of the workload.
+ *
  * One struct store is one connection; it is not meant to be shared between
  * threads. Times are unix seconds.
  */
@@ -26,7 +32,7 @@
 #include "nseg/edge.h"
 
 /* The schema version this code writes and the newest it can open. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of an nseg database ("nseg"). */
 #define STORE_APPLICATION_ID 0x6e736567
 
@@ -81,15 +87,23 @@ struct store_edge {
 	int any_process;     /* approved for any process of the workload */
 	char decided_by[64]; /* who approved/rejected it; "" if nobody yet */
 	int64_t decided_at;  /* when; 0 if never decided */
+	/*
+	 * Usage of the enforcement rule this edge folds into (see
+	 * store_usage_add()); all 0 unless the edge is approved and its rule
+	 * has been used. Edges of one rule show the same numbers.
+	 */
+	uint64_t hits, hit_bytes;
+	int64_t last_used;
 };
 
 /*
  * Calls cb for each edge of workload (only those of version when it is not
- * NULL), ordered by id; cb returning non-zero stops the walk, and a
- * negative return makes the walk return -1 too. *e is only valid during
- * the call. Sets *found to 1 when the workload exists, 0 when it does not.
- * Returns 0, or -1 on a database error (logged) or a failed cb.
- * cb must not call store_edges_foreach() itself.
+ * NULL), ordered by id, with the usage of approved edges filled in; cb
+ * returning non-zero stops the walk, and a negative return makes the walk
+ * return -1 too. *e is only valid during the call. Sets *found to 1 when
+ * the workload exists, 0 when it does not. Returns 0, or -1 on a database
+ * error (logged) or a failed cb. cb must not call store_edges_foreach()
+ * itself.
  */
 int store_edges_foreach(struct store *s, const char *workload,
 			const char *version, int *found,
@@ -170,17 +184,38 @@ int store_workload_get(struct store *s, const char *workload, char mode[16],
 		       int64_t *revision);
 
 /*
- * Calls cb for each approved edge of workload, all versions, ordered by id;
- * cb returning non-zero stops the walk, and a negative return makes the
- * walk return -1 (errno as cb left it): a policy built from a partial walk
- * would block approved traffic. *e is only valid during the call. Returns
- * 0, or -1 with errno ENOENT (no such workload), EINVAL (bad name) or EIO
- * (database error, logged). May be called from the callback of
- * store_workloads_foreach(); cb must not call store_approved_foreach().
+ * Calls cb for each approved edge of workload, all versions, ordered by id,
+ * with its usage filled in; cb returning non-zero stops the walk, and a
+ * negative return makes the walk return -1 (errno as cb left it): a
+ * policy built from a partial walk would block approved traffic. *e is
+ * only valid during the call. Returns 0, or -1 with errno ENOENT (no such
+ * workload), EINVAL (bad name) or EIO (database error, logged). May be
+ * called from the callback of store_workloads_foreach(); cb must not call
+ * store_approved_foreach().
  */
 int store_approved_foreach(struct store *s, const char *workload,
 			   int (*cb)(const struct store_edge *e, void *arg),
 			   void *arg);
+
+/*
+ * An approved rule of workload let traffic through: adds hits and bytes to
+ * the rule's usage (each saturating at INT64_MAX) and moves its last_used
+ * forward to when (never back), creating the usage record at 0 first when
+ * missing. The rule is (dir, peer, proto, port, exe, comm); exe "*" names
+ * the rule approved for any process, and comm is then ignored. Hits count
+ * new connections: only a connection's first packet reaches the edge
+ * rules, established traffic is accepted in the kernel before them, so
+ * bytes is what the caller saw of those packets, not of the connection.
+ * Usage of a rule no approved edge folds into is kept but shown nowhere.
+ *
+ * Joins the caller's transaction when one is open. Returns 0, or -1 with
+ * errno ENOENT (no such workload; never created), EINVAL (bad argument,
+ * logged) or EIO (database error, logged).
+ */
+int store_usage_add(struct store *s, const char *workload, uint8_t dir,
+		    const char *peer, uint8_t proto, uint16_t port,
+		    const char *exe, const char *comm, uint64_t hits,
+		    uint64_t bytes, int64_t when);
 
 struct store_alert {
 	int64_t id;

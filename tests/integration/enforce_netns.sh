@@ -50,6 +50,10 @@ t_eq "enforce: approved api->db (process check)" db "$(dbq api)"
 t_ok "kernel decided web's approved edge (rule counter)" bash -c \
 	"ip netns exec $T_PFX-web nft list chain inet nseg output 2>/dev/null | grep 'dport 8080' | grep -qv 'packets 0 '"
 
+# Usage of approved edges: kernel-decided (web) and process-checked (api).
+t_ok "web's approved edge shows hits" t_wait_for 5 bash -c "\"$NSEGCTL\" --socket \"$T_SOCK\" --json baseline show \"$web\" | jq -e '.[] | select(.port == 8080) | (.hits >= 1) and (.last_used | test(\"Z$\"))' >/dev/null"
+t_ok "api's approved edge shows hits" t_wait_for 5 bash -c "\"$NSEGCTL\" --socket \"$T_SOCK\" --json baseline show \"$api\" | jq -e '.[] | select(.port == 5432) | .hits >= 1' >/dev/null"
+
 # Unapproved: web -> db is dropped; one alert however many SYNs.
 t_eq "enforce: unapproved web->db blocked" "" "$(dbq web)"
 t_eq "enforce: again, still blocked" "" "$(dbq web)"

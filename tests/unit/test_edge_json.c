@@ -23,6 +23,8 @@ struct edge_case {
 	int any_process;
 	const char *decided_by; /* NULL: never decided */
 	int64_t decided_at;
+	uint64_t hits;
+	int64_t last_used;
 };
 
 static const struct edge_case edge_cases[] = {
@@ -37,7 +39,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"protocol\":\"tcp\",\"port\":8080,\"state\":\"learned\","
 	  "\"count\":3,\"first_seen\":\"2026-11-22T14:28:27Z\","
 	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false}",
-	  0, NULL, 0 },
+	  0, NULL, 0, 4, 1795508100 },
 	/* No peer process: no peer.process key, not an empty one. */
 	{ 42, "library/redis", "7.2", "/usr/local/bin/redis-server",
 	  "redis-server", NSEG_INGRESS, "external:10.0.0.0/8", "", "",
@@ -50,8 +52,9 @@ static const struct edge_case edge_cases[] = {
 	  "\"protocol\":\"udp\",\"port\":53,\"state\":\"approved\","
 	  "\"count\":9223372036854775807,"
 	  "\"first_seen\":\"1970-01-01T00:00:00Z\","
-	  "\"last_seen\":\"1970-01-01T00:00:00Z\",\"any_process\":false}",
-	  0, NULL, 0 },
+	  "\"last_seen\":\"1970-01-01T00:00:00Z\",\"any_process\":false,"
+	  "\"hits\":0}",
+	  0, NULL, 0, 0, 0 },
 	/* Unnamed protocol as a decimal string; a comm with a quote. */
 	{ 7, "web", "sha256:ab", "?", "", NSEG_EGRESS, "host", "", "x",
 	  47, 0, "rejected", 1, 1709208000, 1709208000,
@@ -62,7 +65,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"protocol\":\"47\",\"port\":0,\"state\":\"rejected\","
 	  "\"count\":1,\"first_seen\":\"2024-02-29T12:00:00Z\","
 	  "\"last_seen\":\"2024-02-29T12:00:00Z\",\"any_process\":false}",
-	  0, NULL, 0 },
+	  0, NULL, 0, 5, 1709208000 },
 	{ 8, "web", "1", "/bin/ping", "pi\"ng", NSEG_EGRESS, "netns:b",
 	  "[kernel]", "", IPPROTO_ICMP, 8, "learned", 2, 946684800,
 	  253402300799,
@@ -74,7 +77,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"protocol\":\"icmp\",\"port\":8,\"state\":\"learned\","
 	  "\"count\":2,\"first_seen\":\"2000-01-01T00:00:00Z\","
 	  "\"last_seen\":\"9999-12-31T23:59:59Z\",\"any_process\":false}",
-	  0, NULL, 0 },
+	  0, NULL, 0, 1, 946684800 },
 	/* A decision adds its keys after every v1 key, in this order. */
 	{ 9, "web", "1.0", "/bin/busybox", "wget", NSEG_EGRESS, "api", "", "",
 	  IPPROTO_TCP, 443, "approved", 1, 1795357707, 1795357800,
@@ -86,8 +89,9 @@ static const struct edge_case edge_cases[] = {
 	  "\"count\":1,\"first_seen\":\"2026-11-22T14:28:27Z\","
 	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":true,"
 	  "\"decided_by\":\"uid 0 (root)\","
-	  "\"decided_at\":\"2026-11-23T09:00:00Z\"}",
-	  1, "uid 0 (root)", 1795424400 },
+	  "\"decided_at\":\"2026-11-23T09:00:00Z\","
+	  "\"hits\":12,\"last_used\":\"2026-11-24T08:15:00Z\"}",
+	  1, "uid 0 (root)", 1795424400, 12, 1795508100 },
 	{ 10, "web", "1.0", "/bin/busybox", "nc", NSEG_EGRESS, "db", "", "",
 	  IPPROTO_TCP, 5432, "rejected", 1, 1795357707, 1795357800,
 	  "{\"id\":10,\"workload\":\"web\",\"version\":\"1.0\","
@@ -99,7 +103,33 @@ static const struct edge_case edge_cases[] = {
 	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false,"
 	  "\"decided_by\":\"uid 1000 (ops \\\"a\\\")\","
 	  "\"decided_at\":\"2026-11-23T09:10:00Z\"}",
-	  0, "uid 1000 (ops \"a\")", 1795425000 },
+	  0, "uid 1000 (ops \"a\")", 1795425000, 3, 1795508100 },
+	/* Usage keys come after the decision's; hits saturate like count. */
+	{ 11, "web", "2.0", "/bin/busybox", "wget", NSEG_EGRESS, "api", "", "",
+	  IPPROTO_TCP, 80, "approved", 2, 1795357707, 1795357800,
+	  "{\"id\":11,\"workload\":\"web\",\"version\":\"2.0\","
+	  "\"direction\":\"egress\","
+	  "\"process\":{\"exe\":\"/bin/busybox\",\"comm\":\"wget\"},"
+	  "\"peer\":{\"identity\":\"api\"},"
+	  "\"protocol\":\"tcp\",\"port\":80,\"state\":\"approved\","
+	  "\"count\":2,\"first_seen\":\"2026-11-22T14:28:27Z\","
+	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false,"
+	  "\"decided_by\":\"a\",\"decided_at\":\"2026-11-23T09:00:00Z\","
+	  "\"hits\":9223372036854775807,"
+	  "\"last_used\":\"1969-12-31T23:59:59Z\"}",
+	  0, "a", 1795424400, 18446744073709551615ULL, -1 },
+	/* Approved by nobody (an old database): usage still shows. */
+	{ 12, "web", "1", "/bin/sh", "sh", NSEG_INGRESS, "host", "", "",
+	  IPPROTO_UDP, 53, "approved", 1, 0, 0,
+	  "{\"id\":12,\"workload\":\"web\",\"version\":\"1\","
+	  "\"direction\":\"ingress\","
+	  "\"process\":{\"exe\":\"/bin/sh\",\"comm\":\"sh\"},"
+	  "\"peer\":{\"identity\":\"host\"},"
+	  "\"protocol\":\"udp\",\"port\":53,\"state\":\"approved\","
+	  "\"count\":1,\"first_seen\":\"1970-01-01T00:00:00Z\","
+	  "\"last_seen\":\"1970-01-01T00:00:00Z\",\"any_process\":false,"
+	  "\"hits\":1,\"last_used\":\"2026-11-24T08:15:00Z\"}",
+	  0, NULL, 0, 1, 1795508100 },
 };
 
 static void fill_edge(struct store_edge *e, const struct edge_case *c)
@@ -128,6 +158,9 @@ static void fill_edge(struct store_edge *e, const struct edge_case *c)
 	snprintf(e->decided_by, sizeof(e->decided_by), "%s",
 		 c->decided_by ? c->decided_by : "");
 	e->decided_at = c->decided_at;
+	e->hits = c->hits;
+	e->hit_bytes = c->hits * 100;
+	e->last_used = c->last_used;
 }
 
 static char *dump(const struct store_edge *e)
@@ -158,6 +191,7 @@ END_TEST
 START_TEST(test_edge_bad_time)
 {
 	struct store_edge *e = malloc(sizeof(*e));
+	json_t *j;
 
 	fill_edge(e, &edge_cases[0]);
 	e->last_seen = 253402300800; /* year 10000 */
@@ -168,6 +202,15 @@ START_TEST(test_edge_bad_time)
 	fill_edge(e, &edge_cases[4]);
 	e->decided_at = 253402300800;
 	ck_assert_ptr_null(edge_json(e));
+	fill_edge(e, &edge_cases[4]);
+	e->last_used = 253402300800;
+	ck_assert_ptr_null(edge_json(e));
+	/* Not approved: last_used is not shown, so not checked either. */
+	fill_edge(e, &edge_cases[5]);
+	e->last_used = 253402300800;
+	ck_assert_ptr_nonnull(j = edge_json(e));
+	ck_assert_ptr_null(json_object_get(j, "hits"));
+	json_decref(j);
 	free(e);
 }
 END_TEST

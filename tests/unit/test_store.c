@@ -571,7 +571,7 @@ static const struct {
 } bad_db_cases[] = {
 	{ "CREATE TABLE t (x); PRAGMA user_version = 99; "
 	  "PRAGMA application_id = 1853056359",
-	  { "schema version 99", "newer", "(2)" } },
+	  { "schema version 99", "newer", "(3)" } },
 	{ "CREATE TABLE foo (x)", { "not an nseg database", "no nseg", "" } },
 	{ "PRAGMA application_id = 42", { "not an nseg database", "0x2a", "" } },
 	{ NULL, { "nseg.db", "not a database", "" } },
@@ -756,7 +756,7 @@ START_TEST(test_migrate_v1_to_v2)
 	sn = edges(s, "web", NULL, &found);
 	ck_assert_int_eq(sn->e[3].id, 7);
 	store_close(s);
-	ck_assert_int_eq(raw_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM edges WHERE decided_by "
 				 "IS NULL AND decided_at IS NULL AND "
 				 "any_process = 0"),
@@ -1455,11 +1455,445 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/*
+ * A v2 database as the v2 code left it: made with that code's
+ * store_edge_add(), store_workload_touch(), store_edges_decide(),
+ * store_workload_set_mode() and store_alert_add() (sqlite3 .dump), then
+ * edge 5 deleted by hand. Edges 1 and 3 are approved for any process, 2
+ * (web) and 4 (api) for their own process, 6 is rejected.
+ * Frozen here on purpose: it must not follow later edits of the migrations.
+ */
+static const char v2_dump[] =
+	"PRAGMA foreign_keys=OFF;"
+	"BEGIN TRANSACTION;"
+	"CREATE TABLE workloads ( id INTEGER PRIMARY KEY, name TEXT NOT "
+	"NULL UNIQUE CHECK (length(name) > 0), mode TEXT NOT NULL DEFAULT "
+	"'learn'  CHECK (mode IN ('learn', 'notify', 'enforce')), created "
+	"INTEGER NOT NULL, revision INTEGER NOT NULL DEFAULT 0 CHECK "
+	"(revision >= 0)) STRICT;"
+	"INSERT INTO workloads VALUES(1,'web','enforce',900,3);"
+	"INSERT INTO workloads VALUES(2,'api','learn',903,1);"
+	"INSERT INTO workloads VALUES(3,'idle','learn',4000,0);"
+	"CREATE TABLE versions ( id INTEGER PRIMARY KEY, workload_id "
+	"INTEGER NOT NULL  REFERENCES workloads (id) ON DELETE CASCADE, "
+	"version TEXT NOT NULL CHECK (length(version) > 0), first_seen "
+	"INTEGER NOT NULL, last_seen INTEGER NOT NULL, UNIQUE (workload_id, "
+	"version)) STRICT;"
+	"INSERT INTO versions VALUES(1,1,'1.0',900,2001);"
+	"INSERT INTO versions VALUES(2,1,'2.0',902,2005);"
+	"INSERT INTO versions VALUES(3,2,'7',903,2004);"
+	"INSERT INTO versions VALUES(4,3,'3',4000,4000);"
+	"CREATE TABLE edges ( id INTEGER PRIMARY KEY AUTOINCREMENT, "
+	"workload_id INTEGER NOT NULL  REFERENCES workloads (id) ON DELETE "
+	"CASCADE, version TEXT NOT NULL, exe TEXT NOT NULL CHECK "
+	"(length(exe) > 0), comm TEXT NOT NULL, direction TEXT NOT NULL "
+	"CHECK (direction IN ('egress', 'ingress')), peer TEXT NOT NULL "
+	"CHECK (length(peer) > 0), peer_exe TEXT NOT NULL DEFAULT '', "
+	"peer_comm TEXT NOT NULL DEFAULT '', protocol TEXT NOT NULL CHECK "
+	"(length(protocol) > 0), port INTEGER NOT NULL CHECK (port BETWEEN "
+	"0 AND 65535), state TEXT NOT NULL DEFAULT 'learned'  CHECK (state "
+	"IN ('learned', 'approved', 'rejected')), count INTEGER NOT NULL "
+	"DEFAULT 0 CHECK (count >= 0), first_seen INTEGER NOT NULL, "
+	"last_seen INTEGER NOT NULL, any_process INTEGER NOT NULL DEFAULT 0 "
+	"CHECK (any_process IN (0, 1)), decided_by TEXT, decided_at "
+	"INTEGER, UNIQUE (workload_id, version, exe, comm, direction, peer, "
+	" peer_exe, peer_comm, protocol, port), FOREIGN KEY (workload_id, "
+	"version)  REFERENCES versions (workload_id, version) ON DELETE "
+	"CASCADE) STRICT;"
+	"INSERT INTO edges VALUES(1,1,'1.0','/bin/busybox','wget','egress',"
+	"'api','/usr/bin/socat','socat','tcp',8080,'approved',2,900,2000,1,"
+	"'uid 0 (root)',3000);"
+	"INSERT INTO edges VALUES(2,1,'1.0','/bin/busybox','nc','egress','db',"
+	"'','','tcp',5432,'approved',3,901,2001,0,'uid 1000 (ops)',3001);"
+	"INSERT INTO edges VALUES(3,1,'2.0','/bin/busybox','wget','egress',"
+	"'api','/usr/bin/socat','socat','tcp',8080,'approved',4,902,2002,1,"
+	"'uid 0 (root)',3000);"
+	"INSERT INTO edges VALUES(4,2,'7','/usr/bin/socat','socat','ingress',"
+	"'web','/bin/busybox','wget','tcp',8080,'approved',5,903,2003,0,"
+	"'uid 0 (root)',3003);"
+	"INSERT INTO edges VALUES(6,1,'2.0','/bin/busybox','sh','egress',"
+	"'host','','','icmp',8,'rejected',7,905,2005,0,'uid 1000 (ops)',3002);"
+	"CREATE TABLE alerts ( id INTEGER PRIMARY KEY AUTOINCREMENT, "
+	"time_first INTEGER NOT NULL, time_last INTEGER NOT NULL, workload "
+	"TEXT NOT NULL CHECK (length(workload) > 0), version TEXT NOT NULL, "
+	"container TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL, exe TEXT "
+	"NOT NULL, comm TEXT NOT NULL, direction TEXT NOT NULL CHECK "
+	"(direction IN ('egress', 'ingress')), peer TEXT NOT NULL, "
+	"peer_address TEXT NOT NULL, protocol TEXT NOT NULL CHECK "
+	"(length(protocol) > 0), port INTEGER NOT NULL CHECK (port BETWEEN "
+	"0 AND 65535), action TEXT NOT NULL CHECK (length(action) > 0), "
+	"kind TEXT NOT NULL CHECK (length(kind) > 0), count INTEGER NOT "
+	"NULL CHECK (count >= 0), baseline INTEGER NOT NULL) STRICT;"
+	"INSERT INTO alerts VALUES(1,3100,3200,'web','2.0','',77,"
+	"'/bin/busybox','wget','egress','external:0.0.0.0/0','1.1.1.1','tcp',"
+	"443,'block','deviation',3,2);"
+	"DELETE FROM sqlite_sequence;"
+	"INSERT INTO sqlite_sequence VALUES('edges',6);"
+	"INSERT INTO sqlite_sequence VALUES('alerts',1);"
+	"CREATE INDEX alerts_workload ON alerts (workload, id);"
+	"COMMIT;"
+	"PRAGMA user_version = 2;"
+	"PRAGMA application_id = 1853056359;";
+
+static const struct {
+	int64_t id;
+	const char *version, *comm, *peer, *state, *by;
+	int proto, port, any;
+	uint64_t count;
+	int64_t first, last, at;
+	uint64_t hits; /* after the usage added by the test */
+} v2_edges[] = {
+	{ 1, "1.0", "wget", "api", "approved", "uid 0 (root)", IPPROTO_TCP,
+	  8080, 1, 2, 900, 2000, 3000, 4 },
+	{ 2, "1.0", "nc", "db", "approved", "uid 1000 (ops)", IPPROTO_TCP,
+	  5432, 0, 3, 901, 2001, 3001, 0 },
+	{ 3, "2.0", "wget", "api", "approved", "uid 0 (root)", IPPROTO_TCP,
+	  8080, 1, 4, 902, 2002, 3000, 4 },
+	{ 6, "2.0", "sh", "host", "rejected", "uid 1000 (ops)", IPPROTO_ICMP,
+	  8, 0, 7, 905, 2005, 3002, 0 },
+};
+
+/* The v2 edges of web, then n_new edges added since. */
+static void check_v2_edges(struct store *s, int used, size_t n_new)
+{
+	struct seen *sn;
+	int found;
+
+	sn = edges(s, "web", NULL, &found);
+	ck_assert_uint_eq(sn->n, 4 + n_new);
+	for (size_t i = 0; i < 4; i++) {
+		struct store_edge *e = &sn->e[i];
+
+		ck_assert_int_eq(e->id, v2_edges[i].id);
+		ck_assert_str_eq(e->key.version, v2_edges[i].version);
+		ck_assert_str_eq(e->key.proc.exe, "/bin/busybox");
+		ck_assert_str_eq(e->key.proc.comm, v2_edges[i].comm);
+		ck_assert_str_eq(e->key.peer, v2_edges[i].peer);
+		ck_assert_int_eq(e->key.dir, NSEG_EGRESS);
+		ck_assert_int_eq(e->key.proto, v2_edges[i].proto);
+		ck_assert_int_eq(e->key.port, v2_edges[i].port);
+		ck_assert_str_eq(e->state, v2_edges[i].state);
+		ck_assert_uint_eq(e->count, v2_edges[i].count);
+		ck_assert_int_eq(e->first_seen, v2_edges[i].first);
+		ck_assert_int_eq(e->last_seen, v2_edges[i].last);
+		ck_assert_int_eq(e->any_process, v2_edges[i].any);
+		ck_assert_str_eq(e->decided_by, v2_edges[i].by);
+		ck_assert_int_eq(e->decided_at, v2_edges[i].at);
+		ck_assert_uint_eq(e->hits, used ? v2_edges[i].hits : 0);
+		ck_assert_uint_eq(e->hit_bytes,
+				  used ? v2_edges[i].hits * 100 : 0);
+		ck_assert_int_eq(e->last_used,
+				 used && v2_edges[i].hits ? 5000 : 0);
+	}
+}
+
+START_TEST(test_migrate_v2_to_v3)
+{
+	struct store *s;
+	struct seen *sn;
+	struct wls l;
+	struct store_alert a;
+	struct alerts_seen al;
+	struct nseg_edge_key k = key("web", "2.0", "sh", "db", 6, 5432);
+	int found;
+
+	raw_exec(v2_dump);
+	s = open_ok();
+	check_v2_edges(s, 0, 0);
+	sn = edges(s, "api", NULL, &found);
+	ck_assert_uint_eq(sn->n, 1);
+	ck_assert_int_eq(sn->e[0].key.dir, NSEG_INGRESS);
+	ck_assert_str_eq(sn->e[0].key.peer_proc.comm, "wget");
+	ck_assert_str_eq(sn->e[0].state, "approved");
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(store_workloads_foreach(s, collect_wl, &l), 0);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_str_eq(l.names[0], "api");
+	ck_assert_int_eq(l.revision[0], 1);
+	ck_assert_str_eq(l.names[2], "web");
+	ck_assert_str_eq(l.mode[2], "enforce");
+	ck_assert_int_eq(l.revision[2], 3);
+	ck_assert_int_eq(l.created[2], 900);
+	ck_assert_uint_eq(l.n_versions[2], 2);
+	ck_assert_uint_eq(l.n_edges[1], 0); /* idle */
+	memset(&al, 0, sizeof(al));
+	ck_assert_int_eq(store_alerts_foreach(s, NULL, 0, 0, collect_alert,
+					      &al),
+			 0);
+	ck_assert_uint_eq(al.n, 1);
+	ck_assert_int_eq(al.a[0].pid, 77);
+	ck_assert_str_eq(al.a[0].peer_address, "1.1.1.1");
+	ck_assert_str_eq(al.a[0].action, "block");
+	ck_assert_uint_eq(al.a[0].count, 3);
+	ck_assert_int_eq(al.a[0].baseline, 2);
+	/* The usage of the any-process rule reaches edges 1 and 3 only. */
+	ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 8080, "*", NULL, 4, 400,
+					 5000),
+			 0);
+	check_v2_edges(s, 1, 0);
+	/* Id sequences survived. */
+	ck_assert_int_eq(store_edge_add(s, &k, 1, 6000, 6000), 0);
+	sn = edges(s, "web", NULL, &found);
+	ck_assert_int_eq(sn->e[4].id, 7);
+	ck_assert_uint_eq(sn->e[4].hits, 0);
+	a = alert("web", 6000, 6000);
+	ck_assert_int_eq(store_alert_add(s, &a), 0);
+	ck_assert_int_eq(a.id, 2);
+	store_close(s);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 1);
+	/* Opening again changes nothing. */
+	s = open_ok();
+	check_v2_edges(s, 1, 1);
+	store_close(s);
+}
+END_TEST
+
+/* The usage row of a rule of web, as raw SQL sees it; -1 when missing. */
+static int64_t usage_col(const char *col, const char *exe, const char *comm)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce((SELECT %s FROM rule_usage u JOIN workloads w"
+		 " ON w.id = u.workload_id WHERE w.name = 'web'"
+		 " AND exe = '%s' AND comm = '%s'), -1)",
+		 col, exe, comm);
+	return raw_int(sql);
+}
+
+static const struct {
+	uint64_t hits, bytes;
+	int64_t when;
+	int64_t want_hits, want_bytes, want_last;
+} usage_steps[] = {
+	{ 1, 10, 100, 1, 10, 100 },
+	{ 2, 20, 50, 3, 30, 100 }, /* last_used never goes back */
+	{ 0, 0, 200, 3, 30, 200 },
+	{ INT64_MAX - 4, 1, 200, INT64_MAX - 1, 31, 200 },
+	{ 5, UINT64_MAX, 300, INT64_MAX, INT64_MAX, 300 }, /* saturate */
+	{ UINT64_MAX, 7, 250, INT64_MAX, INT64_MAX, 300 },
+};
+
+START_TEST(test_usage_add)
+{
+	struct store *s = open_seeded();
+
+	for (size_t i = 0; i < N(usage_steps); i++) {
+		ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+						 IPPROTO_TCP, 80,
+						 "/bin/busybox", "wget",
+						 usage_steps[i].hits,
+						 usage_steps[i].bytes,
+						 usage_steps[i].when),
+				 0);
+		ck_assert_int_eq(usage_col("hits", "/bin/busybox", "wget"),
+				 usage_steps[i].want_hits);
+		ck_assert_int_eq(usage_col("bytes", "/bin/busybox", "wget"),
+				 usage_steps[i].want_bytes);
+		ck_assert_int_eq(usage_col("last_used", "/bin/busybox", "wget"),
+				 usage_steps[i].want_last);
+	}
+	/* Any process: comm is ignored, one rule named '*'. */
+	ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", "wget", 1, 1, 1),
+			 0);
+	ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", NULL, 1, 1, 1),
+			 0);
+	ck_assert_int_eq(usage_col("hits", "*", "*"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage WHERE "
+				 "protocol = 'tcp' AND direction = 'egress' "
+				 "AND peer = 'api' AND port = 80"),
+			 2);
+	/* Never creates a workload. */
+	errno = 0;
+	ck_assert_int_eq(store_usage_add(s, "nope", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", NULL, 1, 1, 1),
+			 -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM workloads"), 2);
+	store_close(s);
+}
+END_TEST
+
+static char long_name[NSEG_NAME_MAX + 1];
+
+static const struct {
+	const char *workload, *peer, *exe, *comm;
+	int dir;
+} bad_usage_cases[] = {
+	{ "", "api", "*", NULL, NSEG_EGRESS },
+	{ NULL, "api", "*", NULL, NSEG_EGRESS },
+	{ long_name, "api", "*", NULL, NSEG_EGRESS },
+	{ "web", "", "*", NULL, NSEG_EGRESS },
+	{ "web", NULL, "*", NULL, NSEG_EGRESS },
+	{ "web", long_name, "*", NULL, NSEG_EGRESS },
+	{ "web", "api", "", "wget", NSEG_EGRESS },
+	{ "web", "api", NULL, "wget", NSEG_EGRESS },
+	{ "web", "api", "/bin/busybox", NULL, NSEG_EGRESS },
+	{ "web", "api", "/bin/busybox", "0123456789abcdef", NSEG_EGRESS },
+	{ "web", "api", "*", NULL, 2 },
+};
+
+START_TEST(test_usage_bad_args)
+{
+	struct store *s = open_seeded();
+
+	memset(long_name, 'x', NSEG_NAME_MAX);
+	errno = 0;
+	ck_assert_int_eq(store_usage_add(s, bad_usage_cases[_i].workload,
+					 (uint8_t)bad_usage_cases[_i].dir,
+					 bad_usage_cases[_i].peer, IPPROTO_TCP,
+					 80, bad_usage_cases[_i].exe,
+					 bad_usage_cases[_i].comm, 1, 1, 1),
+			 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 0);
+}
+END_TEST
+
+START_TEST(test_usage_in_transaction)
+{
+	struct store *s = open_seeded();
+
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", NULL, 1, 1, 1),
+			 0);
+	store_rollback(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 0);
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", NULL, 2, 1, 1),
+			 0);
+	/* A failed call inside leaves the transaction to the caller. */
+	ck_assert_int_eq(store_usage_add(s, "nope", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", NULL, 1, 1, 1),
+			 -1);
+	ck_assert_int_eq(store_usage_add(s, "web", NSEG_EGRESS, "api",
+					 IPPROTO_TCP, 80, "*", NULL, 3, 1, 1),
+			 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	store_close(s);
+	ck_assert_int_eq(usage_col("hits", "*", "*"), 5);
+}
+END_TEST
+
+/* Usage of rules of web, and of other's (sh -> web tcp/80) rule. */
+static const struct {
+	const char *wl, *peer, *exe, *comm;
+	int dir, port;
+	uint64_t hits;
+	int64_t when;
+} join_usage[] = {
+	{ "web", "api", "/bin/busybox", "wget", NSEG_EGRESS, 80, 3, 100 },
+	{ "web", "api", "*", "*", NSEG_EGRESS, 80, 5, 200 },
+	{ "web", "api", "/bin/busybox", "nc", NSEG_EGRESS, 80, 7, 300 },
+	{ "web", "db", "/bin/busybox", "wget", NSEG_EGRESS, 5432, 9, 400 },
+	{ "web", "api", "*", "*", NSEG_INGRESS, 80, 11, 500 },
+	{ "web", "api", "*", "*", NSEG_EGRESS, 81, 13, 600 },
+	{ "other", "web", "*", "*", NSEG_EGRESS, 80, 15, 700 },
+};
+
+/*
+ * web: 1 (1.0 wget api) and 4 (2.0 wget api) approved for wget, one rule;
+ * 3 (nc api) approved for any process; 2 (wget db) learned. other: 5
+ * rejected. Expected usage per edge id, 1-based.
+ */
+static const struct {
+	uint64_t hits;
+	int64_t last;
+} join_want[][6] = {
+	{ { 0, 0 }, { 3, 100 }, { 0, 0 }, { 5, 200 }, { 3, 100 }, { 0, 0 } },
+	/* edge 3 narrowed to its own process (nc): another rule's usage */
+	{ { 0, 0 }, { 3, 100 }, { 0, 0 }, { 7, 300 }, { 3, 100 }, { 0, 0 } },
+};
+
+static void check_join(struct store *s, size_t step)
+{
+	const char *wl[] = { "web", "other" };
+	struct seen *sn;
+	struct seen ap;
+	int found;
+
+	for (size_t w = 0; w < 2; w++) {
+		sn = edges(s, wl[w], NULL, &found);
+		for (size_t i = 0; i < sn->n; i++) {
+			const struct store_edge *e = &sn->e[i];
+
+			ck_assert_msg(e->hits == join_want[step][e->id].hits,
+				      "step %zu edge %lld: %llu hits", step,
+				      (long long)e->id,
+				      (unsigned long long)e->hits);
+			ck_assert_uint_eq(e->hit_bytes, e->hits * 10);
+			ck_assert_int_eq(e->last_used,
+					 join_want[step][e->id].last);
+		}
+	}
+	memset(&ap, 0, sizeof(ap));
+	ck_assert_int_eq(store_approved_foreach(s, "web", collect, &ap), 0);
+	ck_assert_uint_eq(ap.n, 3);
+	for (size_t i = 0; i < ap.n; i++) {
+		ck_assert_uint_eq(ap.e[i].hits,
+				  join_want[step][ap.e[i].id].hits);
+		ck_assert_int_eq(ap.e[i].last_used,
+				 join_want[step][ap.e[i].id].last);
+	}
+	/* The version filter sees the same usage. */
+	sn = edges(s, "web", "2.0", &found);
+	ck_assert_uint_eq(sn->n, 1);
+	ck_assert_uint_eq(sn->e[0].hits, join_want[step][4].hits);
+}
+
+START_TEST(test_usage_join)
+{
+	struct store *s = open_seeded();
+	const int64_t wget[] = { 1, 4 }, nc[] = { 3 }, other[] = { 5 };
+
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, wget, 2,
+					    0, "a", 1, NULL, NULL),
+			 2);
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, nc, 1, 1,
+					    "a", 1, NULL, NULL),
+			 1);
+	ck_assert_int_eq(store_edges_decide(s, "other", "rejected", 0, other,
+					    1, 0, "a", 1, NULL, NULL),
+			 1);
+	for (size_t i = 0; i < N(join_usage); i++)
+		ck_assert_int_eq(store_usage_add(s, join_usage[i].wl,
+						 (uint8_t)join_usage[i].dir,
+						 join_usage[i].peer,
+						 IPPROTO_TCP,
+						 (uint16_t)join_usage[i].port,
+						 join_usage[i].exe,
+						 join_usage[i].comm,
+						 join_usage[i].hits,
+						 join_usage[i].hits * 10,
+						 join_usage[i].when),
+				 0);
+	check_join(s, 0);
+	ck_assert_int_eq(store_edges_decide(s, "web", "approved", 0, nc, 1, 0,
+					    "a", 2, NULL, NULL),
+			 1);
+	check_join(s, 1);
+	/* A workload's usage goes with it. */
+	store_close(s);
+	raw_exec("PRAGMA foreign_keys = ON; DELETE FROM workloads "
+		 "WHERE name = 'other'");
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 6);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *su = suite_create("store");
 	TCase *tc = tcase_create("core");
 	TCase *t2 = tcase_create("v2");
+	TCase *t3 = tcase_create("v3");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_new);
@@ -1498,6 +1932,13 @@ static Suite *store_suite(void)
 	tcase_add_test(t2, test_alert_ids_stable);
 	tcase_add_loop_test(t2, test_alert_invalid, 0, N(bad_alerts));
 	suite_add_tcase(su, t2);
+	tcase_add_checked_fixture(t3, setup, teardown);
+	tcase_add_test(t3, test_migrate_v2_to_v3);
+	tcase_add_test(t3, test_usage_add);
+	tcase_add_loop_test(t3, test_usage_bad_args, 0, N(bad_usage_cases));
+	tcase_add_test(t3, test_usage_in_transaction);
+	tcase_add_test(t3, test_usage_join);
+	suite_add_tcase(su, t3);
 	return su;
 }
 
