@@ -76,16 +76,11 @@ static int config_list_add(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-static void config_free_netns(struct config *c)
-{
-	config_list_free(&c->netns, &c->n_netns);
-}
-
 void config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
-	config_free_netns(c);
+	config_list_free(&c->netns, &c->n_netns);
 	config_list_free(&c->cgroups, &c->n_cgroups);
 	free(c->networks);
 	c->networks = NULL;
@@ -264,10 +259,12 @@ static int opt_host(struct config *c, const struct yaml_node *v,
 	return yaml_tree_get_bool(v, &c->host, err);
 }
 
-static int opt_netns(struct config *c, const struct yaml_node *v,
-		     struct yaml_error *err)
+/* A list of strings, each checked by invalid() (NULL: acceptable). */
+static int opt_str_list(char ***list, size_t *n, const struct yaml_node *v,
+			const char *(*invalid)(const char *),
+			struct yaml_error *err)
 {
-	config_free_netns(c);
+	config_list_free(list, n);
 	if (yaml_tree_is_null(v))
 		return 0;
 	if (yaml_tree_expect(v, YAML_TREE_SEQUENCE, err) < 0)
@@ -278,12 +275,12 @@ static int opt_netns(struct config *c, const struct yaml_node *v,
 
 		if (yaml_tree_expect(item, YAML_TREE_SCALAR, err) < 0)
 			return -1;
-		why = config_netns_invalid(s);
+		why = invalid(s);
 		if (why != NULL) {
 			yaml_tree_error_at(err, item, "%s", why);
 			return -1;
 		}
-		if (config_add_netns(c, s) < 0) {
+		if (config_list_add(list, n, s) < 0) {
 			yaml_tree_error_at(err, item, "out of memory");
 			return -1;
 		}
@@ -291,31 +288,18 @@ static int opt_netns(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+static int opt_netns(struct config *c, const struct yaml_node *v,
+		     struct yaml_error *err)
+{
+	return opt_str_list(&c->netns, &c->n_netns, v, config_netns_invalid,
+			    err);
+}
+
 static int opt_cgroups(struct config *c, const struct yaml_node *v,
 		       struct yaml_error *err)
 {
-	config_list_free(&c->cgroups, &c->n_cgroups);
-	if (yaml_tree_is_null(v))
-		return 0;
-	if (yaml_tree_expect(v, YAML_TREE_SEQUENCE, err) < 0)
-		return -1;
-	for (size_t i = 0; i < yaml_tree_len(v); i++) {
-		const struct yaml_node *item = yaml_tree_seq_item(v, i);
-		const char *s = yaml_tree_scalar(item), *why;
-
-		if (yaml_tree_expect(item, YAML_TREE_SCALAR, err) < 0)
-			return -1;
-		why = config_cgroup_invalid(s);
-		if (why != NULL) {
-			yaml_tree_error_at(err, item, "%s", why);
-			return -1;
-		}
-		if (config_add_cgroup(c, s) < 0) {
-			yaml_tree_error_at(err, item, "out of memory");
-			return -1;
-		}
-	}
-	return 0;
+	return opt_str_list(&c->cgroups, &c->n_cgroups, v,
+			    config_cgroup_invalid, err);
 }
 
 static int network_parse(struct config_network *net,

@@ -7,16 +7,9 @@
 t_need jq findmnt podman
 t_init hook
 
-cg2=$(findmnt -t cgroup2 -n -o TARGET | head -n 1)
-[ -n "$cg2" ] || t_skip "no cgroup2 mount"
-CG=/nseg-t-hook-$$
-mkdir "$cg2$CG" || t_skip "cannot create a cgroup under $cg2"
-rm_cgroups() {
-	for d in /sys/fs/cgroup/*/"${CG#/}" "$cg2$CG"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +
-	done
-}
-T_CLEANUP+=(rm_cgroups)
+t_cgroup nseg-t-hook
+CG=$T_CG
+
 
 PODMAN=(podman --runtime runc --cgroup-manager cgroupfs --hooks-dir "$T_TMP/hooks")
 PODMAN_RLIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)

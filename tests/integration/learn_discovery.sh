@@ -9,18 +9,9 @@
 t_need jq unshare busybox findmnt
 t_init disc
 
-cg2=$(findmnt -t cgroup2 -n -o TARGET | head -n 1)
-[ -n "$cg2" ] || t_skip "no cgroup2 mount"
-CG=/nseg-t-disc-$$
-mkdir "$cg2$CG" || t_skip "cannot create a cgroup under $cg2"
-# podman (cgroupfs) makes $CG, with a conmon child, in every v1 hierarchy
-# too: remove them all, deepest first.
-rm_cgroups() {
-	for d in /sys/fs/cgroup/*/"${CG#/}" "$cg2$CG"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +
-	done
-}
-T_CLEANUP+=(rm_cgroups)
+t_cgroup nseg-t-disc
+CG=$T_CG
+
 BB=$(readlink -f "$(command -v busybox)")
 mkdir -p "$T_TMP/bin" "$T_TMP/www" && echo hi >"$T_TMP/www/index.html"
 for a in httpd wget; do ln -s "$BB" "$T_TMP/bin/$a"; done
@@ -31,7 +22,7 @@ t_start_nsegd --cgroup "$CG" || exit 1
 # run_scoped CMD...: runs CMD in a new netns from inside the test cgroup;
 # prints the namespace's inode first.
 run_scoped() {
-	bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$cg2$CG" \
+	bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$T_CG2" \
 		unshare -n "$@"
 }
 

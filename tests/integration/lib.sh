@@ -171,6 +171,27 @@ t_stop_nsegd() {
 	wait "$T_NSEGD_PID"
 }
 
+# t_cgroup NAME: a cgroup /NAME-PID under the cgroup2 mount (skips when
+# there is none); sets T_CG (the path processes show) and T_CG2 (its
+# directory). Removed at teardown in every hierarchy, deepest first:
+# podman (cgroupfs) makes it, with a conmon child, in each v1 one too.
+t_cgroup() {
+	local cg2
+	cg2=$(findmnt -t cgroup2 -n -o TARGET | head -n 1)
+	[ -n "$cg2" ] || t_skip "no cgroup2 mount"
+	T_CG=/$1-$$
+	T_CG2=$cg2$T_CG
+	mkdir "$T_CG2" || t_skip "cannot create a cgroup under $cg2"
+	T_CLEANUP+=(t_rm_cgroups)
+}
+
+t_rm_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/"${T_CG#/}" "$T_CG2"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +
+	done
+}
+
 t_need() { # t_need CMD...: skip unless each command exists
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || t_skip "missing command: $c"
