@@ -91,6 +91,17 @@ static const char *nft_batch_step_name(const struct nft_batch *b,
 	return "batch";
 }
 
+/* The kernel queues every reply to a batch before sendmsg returns: what
+ * is left of a failed one must not be read as the answer to the next
+ * request on this socket. */
+static void nft_batch_drain(struct mnl_socket *nl, char *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+
+	while (poll(&pfd, 1, 0) == 1 && mnl_socket_recvfrom(nl, buf, len) > 0)
+		;
+}
+
 /* Reads replies until every step is acknowledged or one failed. */
 static int nft_batch_wait(struct nft_batch *b, struct mnl_socket *nl,
 			  int timeout_ms, char *err, size_t errlen)
@@ -136,6 +147,7 @@ static int nft_batch_wait(struct nft_batch *b, struct mnl_socket *nl,
 			break;
 	}
 	if (first_err) {
+		nft_batch_drain(nl, buf, sizeof(buf));
 		errno = first_err;
 		return -1;
 	}

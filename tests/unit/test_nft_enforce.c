@@ -1,0 +1,434 @@
+/*
+ * The enforcing table against the real kernel, in a private network
+ * namespace of a forked child: peer sets, any-process accept rules, a
+ * process-scoped queue rule, CIDR rules and the rate limit apply; set
+ * updates replace elements; the tagged rules' counters read back and move
+ * when a packet crosses loopback. Skipped unless root.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nseg/edge.h"
+#include "nseg/nft_counters.h"
+#include "nseg/nft_enforce.h"
+#include "nseg/nft_table.h"
+#include "nseg/pkt.h"
+
+#define SKIP 77
+
+static int native_queue = -1;
+
+/* Counters by tag, summed over input and output, and how many rules. */
+struct ctr {
+	char tag[32];
+	uint64_t packets, bytes;
+	int rules;
+};
+
+struct ctrs {
+	struct ctr c[32];
+	int n;
+};
+
+static void ctr_cb(const char *tag, uint64_t packets, uint64_t bytes, void *arg)
+{
+	struct ctrs *x = arg;
+	int i;
+
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->c[i].tag, tag) == 0)
+			break;
+	if (i == x->n) {
+		if (x->n == 32)
+			return;
+		snprintf(x->c[x->n++].tag, sizeof(x->c[0].tag), "%s", tag);
+	}
+	x->c[i].packets += packets;
+	x->c[i].bytes += bytes;
+	x->c[i].rules++;
+}
+
+static const struct ctr *ctr_get(const struct ctrs *x, const char *tag)
+{
+	static const struct ctr none;
+
+	for (int i = 0; i < x->n; i++)
+		if (strcmp(x->c[i].tag, tag) == 0)
+			return &x->c[i];
+	return &none;
+}
+
+static int read_ctrs(struct mnl_socket *nl, struct ctrs *x)
+{
+	memset(x, 0, sizeof(*x));
+	return nft_counters_read(nl, ctr_cb, x);
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = -1;
+
+	if (fd == -1)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return rc;
+}
+
+/* One UDP datagram from a fresh socket (a new conntrack entry). */
+static int udp_send(const char *dst, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	if (fd == -1 || inet_pton(AF_INET, dst, &sin.sin_addr) != 1)
+		return -1;
+	n = sendto(fd, "x", 1, 0, (struct sockaddr *)&sin, sizeof(sin));
+	close(fd);
+	return n == 1 ? 0 : -1;
+}
+
+static int udp_bind(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1 || inet_pton(AF_INET, ip, &sin.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 if a datagram is waiting on fd (consumed), 0 if none came. */
+static int delivered(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char b[16];
+
+	if (poll(&pfd, 1, 200) != 1)
+		return 0;
+	return recv(fd, b, sizeof(b), 0) > 0;
+}
+
+static struct nseg_addr addr(const char *s)
+{
+	struct nseg_addr a;
+
+	if (pkt_addr_parse(s, &a) == -1)
+		abort();
+	return a;
+}
+
+static struct nseg_cidr cidr(const char *s)
+{
+	struct nseg_cidr c;
+	const char *why;
+
+	if (pkt_cidr_parse(s, &c, &why) == -1)
+		abort();
+	return c;
+}
+
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr, "line %d: ", __LINE__);                        \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fprintf(stderr, "\n");                                         \
+		return __LINE__ % 70 + 1;                                      \
+	} while (0)
+
+static int expect_rules(const struct ctrs *x, const char *tag, int rules)
+{
+	if (ctr_get(x, tag)->rules != rules) {
+		fprintf(stderr, "%s: %d rules, want %d\n", tag,
+			ctr_get(x, tag)->rules, rules);
+		return -1;
+	}
+	return 0;
+}
+
+static int kernel_child(void)
+{
+	struct nseg_addr p0[2] = {addr("127.0.0.1"), addr("::1")};
+	struct nseg_addr p1[2] = {addr("10.9.9.9"), addr("127.0.0.3")};
+	struct nseg_addr p0_new[1] = {addr("127.0.0.2")};
+	struct nft_peer_set sets[2] = {{"p0", p0, 2}, {"p1", p1, 2}};
+	struct nft_peer_set upd = {"p0", p0_new, 1};
+	struct nft_peer_set missing = {"p9", p0_new, 1};
+	/* Fail closed: nobody reads the queue, so a queued packet is
+	 * dropped and one accepted in the kernel is delivered. */
+	struct nft_table_opts o = {.queue_num = 4200,
+				   .fail_open = 0,
+				   .native_queue = native_queue,
+				   .queue_rate = 50,
+				   .queue_burst = 5};
+	struct nft_accept_rule rules[] = {
+	    /* any process -> p0 udp/5555, both families */
+	    {.dir = NSEG_EGRESS,
+	     .proto = IPPROTO_UDP,
+	     .port = 5555,
+	     .set = 0,
+	     .id = 0},
+	    /* process-scoped -> p1 udp/8080: queued */
+	    {.dir = NSEG_EGRESS,
+	     .proto = IPPROTO_UDP,
+	     .port = 8080,
+	     .set = 1,
+	     .id = 1,
+	     .queue = 1},
+	    /* -> 192.0.2.0/24 tcp/443: IPv4 only */
+	    {.dir = NSEG_EGRESS,
+	     .proto = IPPROTO_TCP,
+	     .port = 443,
+	     .set = -1,
+	     .cidr = cidr("192.0.2.0/24"),
+	     .id = 2},
+	    /* p0 -> us udp/5555 */
+	    {.dir = NSEG_INGRESS,
+	     .proto = IPPROTO_UDP,
+	     .port = 5555,
+	     .set = 0,
+	     .id = 3},
+	    /* ICMP echo request to p0: IPv4 only */
+	    {.dir = NSEG_EGRESS,
+	     .proto = IPPROTO_ICMP,
+	     .port = 8,
+	     .set = 0,
+	     .id = 4},
+	    /* fd00::/8 tcp/22: IPv6 only */
+	    {.dir = NSEG_EGRESS,
+	     .proto = IPPROTO_TCP,
+	     .port = 22,
+	     .set = -1,
+	     .cidr = cidr("fd00::/8"),
+	     .id = 5},
+	};
+	struct nft_enforce e = {.opts = &o,
+				.sets = sets,
+				.n_sets = 2,
+				.rules = rules,
+				.n_rules = sizeof(rules) / sizeof(rules[0])};
+	struct mnl_socket *nl;
+	int rx5555, rx8080;
+	struct ctrs x;
+	uint64_t q0, e0;
+	char err[256];
+
+	o.enforce = &e;
+	if (unshare(CLONE_NEWNET) == -1)
+		return SKIP;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return SKIP;
+	if (lo_up() == -1)
+		FAIL("lo up: %s", strerror(errno));
+	rx5555 = udp_bind("127.0.0.1", 5555);
+	rx8080 = udp_bind("127.0.0.3", 8080);
+	if (rx5555 == -1 || rx8080 == -1)
+		FAIL("bind: %s", strerror(errno));
+	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
+		FAIL("apply: %s", err);
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	/* One rule per chain, or per family where it applies. */
+	if (expect_rules(&x, NFT_TAG_QUEUE, 2) ||
+	    expect_rules(&x, NFT_TAG_RATELIMIT, 2) ||
+	    expect_rules(&x, NFT_TAG_EDGE "0", 2) ||
+	    expect_rules(&x, NFT_TAG_EDGE "1", 2) ||
+	    expect_rules(&x, NFT_TAG_EDGE "2", 1) ||
+	    expect_rules(&x, NFT_TAG_EDGE "3", 2) ||
+	    expect_rules(&x, NFT_TAG_EDGE "4", 1) ||
+	    expect_rules(&x, NFT_TAG_EDGE "5", 1) || x.n != 8)
+		FAIL("tagged rules (%d tags)", x.n);
+	for (int i = 0; i < x.n; i++)
+		if (x.c[i].packets)
+			FAIL("%s: %llu packets before any traffic", x.c[i].tag,
+			     (unsigned long long)x.c[i].packets);
+
+	/* An approved datagram: the edge's counters move, out and in, and
+	 * nothing is queued. */
+	if (udp_send("127.0.0.1", 5555) == -1)
+		FAIL("send: %s", strerror(errno));
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (ctr_get(&x, NFT_TAG_EDGE "0")->packets != 1 ||
+	    ctr_get(&x, NFT_TAG_EDGE "0")->bytes < 29)
+		FAIL(
+		    "edge 0: %llu packets",
+		    (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "0")->packets);
+	if (ctr_get(&x, NFT_TAG_EDGE "3")->packets != 1)
+		FAIL(
+		    "edge 3: %llu packets",
+		    (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "3")->packets);
+	if (ctr_get(&x, NFT_TAG_QUEUE)->packets != 0 ||
+	    ctr_get(&x, NFT_TAG_EDGE "1")->packets != 0)
+		FAIL("queued an approved datagram");
+	if (!delivered(rx5555))
+		FAIL("approved datagram not delivered");
+	e0 = ctr_get(&x, NFT_TAG_EDGE "0")->packets;
+
+	/* Process-scoped: its rule counts it, then queues it (here: to
+	 * nobody, so it never arrives), ahead of the generic queue rule. */
+	if (udp_send("127.0.0.3", 8080) == -1)
+		FAIL("send 8080: %s", strerror(errno));
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (ctr_get(&x, NFT_TAG_EDGE "1")->packets != 1 ||
+	    ctr_get(&x, NFT_TAG_QUEUE)->packets != 0)
+		FAIL(
+		    "edge 1: %llu packets",
+		    (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "1")->packets);
+	if (delivered(rx8080))
+		FAIL("process-scoped datagram accepted in the kernel");
+
+	/* Another port: no edge, so the queue (bypass: accepted). */
+	if (udp_send("127.0.0.1", 5556) == -1)
+		FAIL("send 5556");
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	q0 = ctr_get(&x, NFT_TAG_QUEUE)->packets;
+	if (q0 < 1 || ctr_get(&x, NFT_TAG_EDGE "0")->packets != e0)
+		FAIL("5556: queue %llu", (unsigned long long)q0);
+
+	/* The set now holds 127.0.0.2 only. */
+	if (nft_enforce_set_update(nl, &upd, err, sizeof(err)) == -1)
+		FAIL("set update: %s", err);
+	if (udp_send("127.0.0.1", 5555) == -1 ||
+	    udp_send("127.0.0.2", 5555) == -1)
+		FAIL("send after update");
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (ctr_get(&x, NFT_TAG_EDGE "0")->packets != e0 + 1)
+		FAIL("edge 0 after update: %llu, want %llu",
+		     (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "0")->packets,
+		     (unsigned long long)(e0 + 1));
+	if (ctr_get(&x, NFT_TAG_QUEUE)->packets <= q0)
+		FAIL("127.0.0.1 no longer in the set, yet not queued");
+	if (delivered(rx5555))
+		FAIL("127.0.0.1 no longer in the set, yet delivered");
+	/* Updating a set the table does not have fails, with a reason, and
+	 * leaves the socket in step: the next request reads its own replies
+	 * (the counters read below). */
+	err[0] = '\0';
+	if (nft_enforce_set_update(nl, &missing, err, sizeof(err)) != -1 ||
+	    !err[0])
+		FAIL("update of a missing set succeeded");
+
+	/* A burst of new flows: past the limit they count there. */
+	for (int i = 0; i < 40; i++)
+		if (udp_send("127.0.0.1", (uint16_t)(6000 + i)) == -1)
+			FAIL("burst send");
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (ctr_get(&x, NFT_TAG_RATELIMIT)->packets == 0)
+		FAIL("rate limit never hit");
+
+	/* Applying again replaces the table: counters start over. */
+	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
+		FAIL("re-apply: %s", err);
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (x.n != 8 || ctr_get(&x, NFT_TAG_EDGE "0")->packets != 0)
+		FAIL("re-applied table");
+	if (nft_table_remove(nl, err, sizeof(err)) == -1)
+		FAIL("remove: %s", err);
+	close(rx5555);
+	close(rx8080);
+	mnl_socket_close(nl);
+	return 0;
+}
+
+static int run_child(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(kernel_child());
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_kernel_enforce)
+{
+	int rc;
+
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"skipped: needs root for a network namespace\n");
+		return;
+	}
+	native_queue = nft_table_probe_native_queue();
+	ck_assert_int_ne(native_queue, -1);
+	rc = run_child();
+	if (rc == SKIP) {
+		fprintf(stderr, "skipped: no network namespace here\n");
+		return;
+	}
+	ck_assert_msg(rc == 0, "kernel child failed (%d), see stderr", rc);
+}
+END_TEST
+
+/* Where the kernel has both, the other queue path works as well. */
+START_TEST(test_kernel_enforce_compat)
+{
+	int rc;
+
+	if (geteuid() != 0)
+		return;
+	native_queue = 0;
+	rc = run_child();
+	if (rc == SKIP)
+		return;
+	ck_assert_msg(rc == 0, "kernel child failed (%d), see stderr", rc);
+}
+END_TEST
+
+static Suite *nft_enforce_suite(void)
+{
+	Suite *s = suite_create("nft_enforce");
+	TCase *tc = tcase_create("kernel");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_kernel_enforce);
+	tcase_add_test(tc, test_kernel_enforce_compat);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(nft_enforce_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
