@@ -483,6 +483,14 @@ static int opt_queue_burst(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+static const char *const config_block_names[] = { "drop", "reject", NULL };
+
+static int opt_block(struct config *c, const struct yaml_node *v,
+		     struct yaml_error *err)
+{
+	return yaml_tree_get_enum(v, config_block_names, &c->block_reject, err);
+}
+
 static int opt_stop_keeps_enforcement(struct config *c,
 				      const struct yaml_node *v,
 				      struct yaml_error *err)
@@ -559,6 +567,7 @@ static const struct {
 	{ "alerts_file", opt_alerts_file },
 	{ "alert_window", opt_alert_window },
 	{ "stop_keeps_enforcement", opt_stop_keeps_enforcement },
+	{ "block", opt_block },
 	{ "runtime", opt_runtime },
 };
 
@@ -569,7 +578,7 @@ static const char *const config_keys[] = {
 	"flush_interval", "copy_range", "log_level", "learn_then_enforce",
 	"learn_window", "auto_approve", "queue_rate",
 	"queue_burst", "alerts_file",
-	"alert_window", "stop_keeps_enforcement", "runtime", NULL,
+	"alert_window", "stop_keeps_enforcement", "block", "runtime", NULL,
 };
 
 _Static_assert(ARRAY_SIZE(config_keys) == ARRAY_SIZE(config_opts) + 1,
@@ -745,6 +754,7 @@ int config_write_yaml(const struct config *c, FILE *out)
 	write_duration(out, c->alert_window_ms);
 	fprintf(out, "\nstop_keeps_enforcement: %s\n",
 		c->stop_keeps_enforcement ? "true" : "false");
+	fprintf(out, "block: %s\n", config_block_names[c->block_reject ? 1 : 0]);
 	fputs("runtime:\n", out);
 	write_key_str(out, "  ", "podman_storage", c->podman_storage);
 	write_key_str(out, "  ", "runc_state", c->runc_state);

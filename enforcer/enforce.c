@@ -24,6 +24,7 @@
 #include "nseg/log.h"
 #include "nseg/nft_counters.h"
 #include "nseg/nft_enforce.h"
+#include "nseg/nfqueue.h"
 #include "nseg/nft_table.h"
 #include "nseg/policy.h"
 #include "nseg/usage.h"
@@ -216,6 +217,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	if (!w->edge_seen)
 		w->n_edge_seen = 0;
 	to.over_rate_drop = w->mode == POLICY_ENFORCE;
+	if (w->mode == POLICY_ENFORCE && d->cfg.block_reject)
+		to.reject_mark = NFT_REJECT_MARK;
 	if (w->mode == POLICY_LEARN) {
 		free(w->sets);
 		w->sets = NULL;
@@ -341,7 +344,10 @@ int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
 	}
 	alerts_raise(d->alerts, k, x, mode == POLICY_ENFORCE ? "block" : "notify",
 		     pw->revision);
-	return mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
+	if (mode != POLICY_ENFORCE)
+		return NF_ACCEPT;
+	return d->cfg.block_reject && w->mode == POLICY_ENFORCE ? NFQUEUE_REJECT
+								: NF_DROP;
 }
 
 struct enforce_counts {

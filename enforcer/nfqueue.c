@@ -14,6 +14,7 @@
 #include "nseg/log.h"
 #include "nseg/netns.h"
 #include "nseg/nfqueue.h"
+#include "nseg/nft_table.h"
 
 /* Messages handled per dispatch call before yielding to the loop. */
 #define NFQ_BATCH 64
@@ -144,7 +145,12 @@ static void nfqueue_send_verdict(struct nfqueue *q, int type, uint32_t id,
 	char buf[256];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, q->num);
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (verdict == NFQUEUE_REJECT) {
+		nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
+		nfq_nlmsg_verdict_put_mark(nlh, NFT_REJECT_MARK);
+	} else {
+		nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	}
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
 		q->stats.verdict_errors++;
 		log_warn("%s: queue %u packet %u", __func__, q->num, id);

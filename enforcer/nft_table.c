@@ -277,6 +277,54 @@ static struct nftnl_rule *nft_table_midstream_rule(const char *chain)
 	return r;
 }
 
+/* "meta mark M [meta l4proto tcp] reject with tcp reset | icmpx
+ * admin-prohibited": the second pass of a packet nsegd rejected. */
+static struct nftnl_rule *nft_table_reject_rule(const char *chain,
+						uint32_t mark, int tcp)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
+	struct nftnl_expr *cmp = nftnl_expr_alloc("cmp");
+	struct nftnl_expr *rej = nftnl_expr_alloc("reject");
+	uint8_t proto = IPPROTO_TCP;
+
+	if (!r || !meta || !cmp || !rej) {
+		nftnl_rule_free(r);
+		nftnl_expr_free(meta);
+		nftnl_expr_free(cmp);
+		nftnl_expr_free(rej);
+		return NULL;
+	}
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, meta);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &mark, sizeof(mark));
+	nftnl_rule_add_expr(r, cmp);
+	if (tcp) {
+		struct nftnl_expr *m2 = nftnl_expr_alloc("meta");
+		struct nftnl_expr *c2 = nftnl_expr_alloc("cmp");
+
+		nftnl_expr_set_u32(m2, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+		nftnl_expr_set_u32(m2, NFTNL_EXPR_META_DREG, NFT_REG_1);
+		nftnl_rule_add_expr(r, m2);
+		nftnl_expr_set_u32(c2, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(c2, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		nftnl_expr_set(c2, NFTNL_EXPR_CMP_DATA, &proto, 1);
+		nftnl_rule_add_expr(r, c2);
+		nftnl_expr_set_u32(rej, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(rej, NFTNL_EXPR_REJECT_CODE, 0);
+	} else {
+		nftnl_expr_set_u32(rej, NFTNL_EXPR_REJECT_TYPE,
+				   NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(rej, NFTNL_EXPR_REJECT_CODE,
+				  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	}
+	nftnl_rule_add_expr(r, rej);
+	return r;
+}
+
 /* "ct state new limit rate over R/second burst B packets counter
  * accept|drop": what the queue would get beyond the rate stays in the
  * kernel, so one namespace's flood cannot starve nsegd (or the others). */
@@ -373,6 +421,15 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 
 		if (nft_table_add_chain(b, chain, nft_table_chains[i].hook))
 			return -1;
+		for (int tcp = 1; o->reject_mark && tcp >= 0; tcp--) {
+			snprintf(what, sizeof(what), "add rule %s reject %s",
+				 chain, tcp ? "tcp" : "other");
+			if (nft_table_add_rule(b,
+					       nft_table_reject_rule(
+						       chain, o->reject_mark, tcp),
+					       what) == -1)
+				return -1;
+		}
 		snprintf(what, sizeof(what), "add rule %s established", chain);
 		if (nft_table_add_rule(b, nft_table_established_rule(chain),
 				       what) == -1)

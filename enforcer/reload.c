@@ -90,6 +90,7 @@ static void reload_swap_scope(struct config *nw, struct config *old)
 static int reload_tables_differ(const struct config *a, const struct config *b)
 {
 	if (a->fail_open != b->fail_open || a->queue_rate != b->queue_rate ||
+	    a->block_reject != b->block_reject ||
 	    a->queue_burst != b->queue_burst ||
 	    a->n_networks != b->n_networks)
 		return 1;

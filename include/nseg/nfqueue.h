@@ -29,7 +29,12 @@ struct nfqueue_stats {
 	uint64_t bad_messages;
 };
 
-/* Decides one packet: returns NF_ACCEPT or NF_DROP. Runs on the loop. */
+/* Beyond the kernel's verdicts: send the packet through its hook again
+ * carrying NFT_REJECT_MARK, where the table rejects it. */
+#define NFQUEUE_REJECT 0x100
+
+/* Decides one packet: returns NF_ACCEPT, NF_DROP or NFQUEUE_REJECT. Runs on
+ * the loop. */
 typedef int (*nfqueue_packet_cb)(const struct nfqueue_packet *p, void *arg);
 
 struct nfqueue_opts {

@@ -45,7 +45,14 @@ struct nft_table_opts {
 	 * over_rate_drop (enforce), accepted unlearned otherwise. */
 	uint32_t queue_rate, queue_burst;
 	int over_rate_drop;
+	/* Non-zero: packets nsegd sends back (NF_REPEAT) with this mark are
+	 * rejected, TCP with a reset, the rest with ICMP admin-prohibited
+	 * (block: reject). */
+	uint32_t reject_mark;
 };
+
+/* The mark nsegd gives a packet it wants rejected ("nseg"). */
+#define NFT_REJECT_MARK 0x6e736567u
 
 /* Rule comments nsegd reads counters by (nft_counters.h). */
 #define NFT_TAG_QUEUE "nseg:queue"

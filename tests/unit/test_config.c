@@ -413,6 +413,7 @@ START_TEST(test_write_normalised)
 			      "alerts_file: \"/var/log/nseg/alerts.jsonl\"\n"
 			      "alert_window: 1m\n"
 			      "stop_keeps_enforcement: true\n"
+			      "block: drop\n"
 			      "runtime:\n"
 			      "  podman_storage: \"/var/lib/containers/storage\"\n"
 			      "  runc_state: \"/run/runc\"\n"

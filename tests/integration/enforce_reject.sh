@@ -1,0 +1,32 @@
+#!/bin/bash
+# block: reject. A deviation in enforce mode fails at once (TCP reset)
+# instead of timing out, and is alerted like a drop.
+. "$(dirname "$0")/lib.sh"
+t_need socat jq
+t_init rej
+
+t_switch
+t_netns a && t_attach a 1
+t_netns b && t_attach b 2
+t_bg b socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo ok'
+t_bg b socat TCP-LISTEN:7001,fork,reuseaddr SYSTEM:'echo leak'
+t_wait_for 5 t_listening b tcp 7000 || exit 1
+t_wait_for 5 t_listening b tcp 7001 || exit 1
+printf 'block: reject\nalerts_file: ""\n' >"$T_TMP/nsegd.yaml"
+t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+a=netns:$T_PFX-a b=netns:$T_PFX-b
+conn() { t_in a timeout 10 socat -u "TCP:10.66.0.2:$1,connect-timeout=5" - 2>&1; }
+
+t_eq "learn" ok "$(conn 7000)"
+t_ok "approve a" t_quiet t_ctl baseline approve "$a" --all
+t_ok "approve b" t_quiet t_ctl baseline approve "$b" --all
+t_ok "enforce a" t_quiet t_ctl mode "$a" enforce
+t_ok "enforce b" t_quiet t_ctl mode "$b" enforce
+t_eq "approved passes" ok "$(conn 7000)"
+s=$(date +%s%N)
+out=$(conn 7001)
+ms=$((($(date +%s%N) - s) / 1000000))
+t_ok "refused, not timed out: $out" grep -q "Connection refused" <<<"$out"
+t_ok "at once (${ms} ms)" test "$ms" -lt 2000
+t_ok "alerted as a block" t_wait_for 5 bash -c "\"$NSEGCTL\" --socket \"$T_SOCK\" --json alerts --workload \"$a\" | jq -e 'map(select(.port == 7001 and .action == \"block\")) | length == 1' >/dev/null"
+t_done
