@@ -1,6 +1,7 @@
 /*
  * nft_queue_table: installs or removes, in the current network namespace,
- * exactly the table nsegd installs (enforcer/nft_table.c), so the floor
+ * exactly the table nsegd installs in learn mode with the default
+ * configuration (enforcer/nft_table.c, rate limit included), so the floor
  * program is measured behind the same rules as the daemon.
  *
  *   ip netns exec NS nft_queue_table add QUEUE
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nseg/config.h"
 #include "nseg/log.h"
 #include "nseg/nft_table.h"
 
@@ -40,7 +42,10 @@ static int qt_usage(void)
 
 int main(int argc, char **argv)
 {
-	struct nft_table_opts o = { .fail_open = 1 };
+	struct nft_table_opts o = {
+		.fail_open = 1,
+		.queue_rate = 0, /* as nsegd in the bench: no limit */
+	};
 	struct mnl_socket *nl = NULL;
 	char err[512] = "";
 	int add, rc = 1;

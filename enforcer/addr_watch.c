@@ -18,8 +18,10 @@ struct addr_watch {
 	struct mnl_socket *nl;
 	addr_watch_cb cb;
 	void *arg;
-	char buf[NSEG_NL_BUFSZ];
 };
+
+/* Shared by every watch: single-threaded, each read handled at once. */
+static char addr_watch_buf[NSEG_NL_BUFSZ];
 
 static int addr_watch_attr(const struct nlattr *a, void *data)
 {
@@ -65,7 +67,7 @@ static int addr_watch_msg(const struct nlmsghdr *nlh, void *data)
 
 static int addr_watch_dump(struct addr_watch *w, int family)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(w->buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(addr_watch_buf);
 	struct ifaddrmsg *ifa;
 	uint32_t seq = (uint32_t)time(NULL) + (uint32_t)family;
 	int rc;
@@ -85,16 +87,16 @@ static int addr_watch_dump(struct addr_watch *w, int family)
 		/* The socket may be non-blocking (resync): wait, bounded. */
 		if (poll(&pfd, 1, 2000) != 1)
 			return -1;
-		n = mnl_socket_recvfrom(w->nl, w->buf, sizeof(w->buf));
+		n = mnl_socket_recvfrom(w->nl, addr_watch_buf, sizeof(addr_watch_buf));
 		if (n < 0)
 			return -1;
 		/* Notifications (seq 0) may interleave with the dump; both
 		 * are handled alike. */
-		rc = mnl_cb_run(w->buf, (size_t)n, 0, 0, addr_watch_msg, w);
+		rc = mnl_cb_run(addr_watch_buf, (size_t)n, 0, 0, addr_watch_msg, w);
 		if (rc < 0)
 			return -1;
 		if (rc == MNL_CB_STOP) {
-			const struct nlmsghdr *h = (const struct nlmsghdr *)w->buf;
+			const struct nlmsghdr *h = (const struct nlmsghdr *)addr_watch_buf;
 			if (h->nlmsg_seq == seq)
 				break;
 		}
@@ -166,14 +168,14 @@ int addr_watch_fd(const struct addr_watch *w)
 int addr_watch_dispatch(struct addr_watch *w)
 {
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = mnl_socket_recvfrom(w->nl, w->buf, sizeof(w->buf));
+		ssize_t n = mnl_socket_recvfrom(w->nl, addr_watch_buf, sizeof(addr_watch_buf));
 
 		if (n < 0) {
 			if (errno == ENOBUFS)
 				return -1;
 			return 0;
 		}
-		mnl_cb_run(w->buf, (size_t)n, 0, 0, addr_watch_msg, w);
+		mnl_cb_run(addr_watch_buf, (size_t)n, 0, 0, addr_watch_msg, w);
 	}
 	return 0;
 }

@@ -34,6 +34,9 @@
 #include "nseg/store.h"
 #include "nseg/usage.h"
 
+/* How often rule counters (edge usage, rate-limited floods) are read. */
+#define DAEMON_COUNTERS_MS 2000
+
 /* Distinct edges held in memory between two flushes. */
 #define DAEMON_MAX_PENDING 65536
 
@@ -66,7 +69,12 @@ static void daemon_flush_timer(void *arg)
 {
 	struct daemon *d = arg;
 
-	enforce_poll_counters(d);
+	/* A dump of every enforcing table: not every second on a host with
+	 * hundreds of namespaces. */
+	if (evloop_now_ms(d->loop) - d->counters_ms >= DAEMON_COUNTERS_MS) {
+		d->counters_ms = evloop_now_ms(d->loop);
+		enforce_poll_counters(d);
+	}
 	daemon_flush(d);
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
 					  daemon_flush_timer, d);

@@ -46,10 +46,17 @@ static int enforce_addr_add(struct nseg_addr *v, size_t *n,
 
 /* The current addresses of a peer identity: every watched namespace that
  * holds it, the host's for "host", and loopback for the workload itself. */
+/* fe80::/10 and 169.254.0.0/16. */
+static int enforce_link_local(const struct nseg_addr *a)
+{
+	if (a->family == AF_INET6)
+		return a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80;
+	return a->a[0] == 169 && a->a[1] == 254;
+}
+
 static size_t enforce_identity_addrs(struct daemon *d, const char *identity,
 				     const char *self, struct nseg_addr *out)
 {
-	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
 	size_t n = 0;
 
 	if (strcmp(identity, "host") == 0) {
@@ -58,13 +65,15 @@ static size_t enforce_identity_addrs(struct daemon *d, const char *identity,
 		return n;
 	}
 	for (struct nsw *w = d->nsws; w; w = w->next) {
-		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
-		if (strcmp(wl, identity) != 0)
+		/* compiled_for is the namespace's identity: a change of it
+		 * recompiles (enforce_check_identity). */
+		if (strcmp(w->compiled_for, identity) != 0)
 			continue;
-		/* A peer's loopback is its own: only the workload itself
-		 * reaches it (added below). */
+		/* A peer's loopback and link-local addresses are its own
+		 * link's: only the workload itself reaches them. */
 		for (size_t i = 0; i < w->naddrs; i++)
-			if (!pkt_addr_is_loopback(&w->addrs[i]))
+			if (!pkt_addr_is_loopback(&w->addrs[i]) &&
+			    !enforce_link_local(&w->addrs[i]))
 				enforce_addr_add(out, &n, &w->addrs[i]);
 	}
 	if (strcmp(identity, self) == 0) {
@@ -101,6 +110,18 @@ static int enforce_external_cidr(struct daemon *d, const char *identity,
 
 /* Process-scoped rules i and an earlier one with the same peer and port
  * share one queue rule. */
+void enforce_free_sets(struct nsw *w)
+{
+	for (size_t i = 0; i < w->n_sets; i++)
+		free(w->sets[i].cur);
+	free(w->sets);
+	w->sets = NULL;
+	w->n_sets = 0;
+}
+
+static int enforce_set_changed(struct nsw_set *s, const struct nseg_addr *a,
+			       size_t n);
+
 static int enforce_has_queue_rule(const struct policy_workload *pw, size_t i)
 {
 	const struct policy_rule *r = &pw->rules[i];
@@ -135,9 +156,7 @@ static int enforce_build(struct nsw *w, const struct policy_workload *pw,
 
 	if (!rules)
 		return -1;
-	free(w->sets);
-	w->sets = NULL;
-	w->n_sets = 0;
+	enforce_free_sets(w);
 	for (size_t i = 0; i < pw->n_rules; i++) {
 		const struct policy_rule *r = &pw->rules[i];
 		struct nft_accept_rule *ar = &rules[n];
@@ -220,9 +239,7 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	if (w->mode == POLICY_ENFORCE && d->cfg.block_reject)
 		to.reject_mark = NFT_REJECT_MARK;
 	if (w->mode == POLICY_LEARN) {
-		free(w->sets);
-		w->sets = NULL;
-		w->n_sets = 0;
+		enforce_free_sets(w);
 		return nft_table_apply(w->nft, &to, err, errlen);
 	}
 	if (enforce_build(w, pw, &rules, &n_rules) == -1)
@@ -237,6 +254,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 		sets[i].addrs = addrs + used;
 		sets[i].n_addrs = enforce_identity_addrs(
 			d, w->sets[i].identity, wl, addrs + used);
+		/* What the new table's set will hold. */
+		enforce_set_changed(&w->sets[i], addrs + used, sets[i].n_addrs);
 		used += sets[i].n_addrs;
 	}
 	e.opts = &to;
@@ -276,23 +295,50 @@ void enforce_workload_changed(struct daemon *d, const char *workload)
 
 /* Refills every set of every enforcing table from the current addresses.
  * Runs once per loop turn however many addresses changed. */
+/* Did set s's addresses change since it was last filled? Keeps the new
+ * list in s when they did. */
+static int enforce_set_changed(struct nsw_set *s, const struct nseg_addr *a,
+			       size_t n)
+{
+	struct nseg_addr *copy;
+
+	if (s->n_cur == n && (n == 0 || memcmp(s->cur, a, n * sizeof(*a)) == 0))
+		return 0;
+	copy = n ? malloc(n * sizeof(*a)) : NULL;
+	if (n && !copy) {
+		free(s->cur);
+		s->cur = NULL;
+		s->n_cur = (size_t)-1; /* unknown: refill next time too */
+		return 1;
+	}
+	if (n)
+		memcpy(copy, a, n * sizeof(*a));
+	free(s->cur);
+	s->cur = copy;
+	s->n_cur = n;
+	return 1;
+}
+
+/* Refills the sets whose identity's addresses changed, one transaction per
+ * set. Runs once per loop turn however many addresses changed. */
 static void enforce_refresh_sets(void *arg)
 {
 	struct daemon *d = arg;
-	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX], err[512];
+	char err[512];
 	struct nseg_addr *addrs = calloc(ENFORCE_MAX_SET_ADDRS, sizeof(*addrs));
 
 	d->sets_timer = NULL;
 	if (!addrs)
 		return;
 	for (struct nsw *w = d->nsws; w; w = w->next) {
-		attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
 		for (size_t i = 0; i < w->n_sets; i++) {
 			struct nft_peer_set s = { .addrs = addrs };
 
-			snprintf(s.name, sizeof(s.name), "%s", w->sets[i].name);
 			s.n_addrs = enforce_identity_addrs(
-				d, w->sets[i].identity, wl, addrs);
+				d, w->sets[i].identity, w->compiled_for, addrs);
+			if (!enforce_set_changed(&w->sets[i], addrs, s.n_addrs))
+				continue;
+			snprintf(s.name, sizeof(s.name), "%s", w->sets[i].name);
 			if (nft_enforce_set_update(w->nft, &s, err,
 						   sizeof(err)) == -1)
 				log_warnx("netns %s: set %s (%s): %s",

@@ -20,6 +20,11 @@
 #define NFQ_BATCH 64
 #define NFQ_BUF (0xffff + NSEG_NL_BUFSZ)
 
+/* One receive buffer for every queue: the daemon is single-threaded and a
+ * message is handled before the next read, so a buffer per namespace
+ * (96 KiB each) would only cost memory. */
+static char nfqueue_buf[NFQ_BUF];
+
 struct nfqueue {
 	struct mnl_socket *nl;
 	uint32_t accept_upto; /* accepted packets not yet verdicted: ids <= */
@@ -29,7 +34,6 @@ struct nfqueue {
 	nfqueue_packet_cb cb;
 	void *arg;
 	struct nfqueue_stats stats;
-	char *buf;
 };
 
 static int nfqueue_config_send(struct nfqueue *q, struct nlmsghdr *nlh)
@@ -91,7 +95,7 @@ struct nfqueue *nfqueue_open(int nsfd, const struct nfqueue_opts *o, nfqueue_pac
 {
 	struct nfqueue *q = calloc(1, sizeof(*q));
 
-	if (!q || !(q->buf = malloc(NFQ_BUF))) {
+	if (!q) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -129,7 +133,6 @@ void nfqueue_close(struct nfqueue *q)
 	 * kernel then accepts what would have been queued. */
 	if (q->nl)
 		mnl_socket_close(q->nl);
-	free(q->buf);
 	free(q);
 }
 
@@ -220,7 +223,7 @@ int nfqueue_dispatch(struct nfqueue *q)
 	int rc = 0;
 
 	for (int i = 0; i < NFQ_BATCH && rc == 0; i++) {
-		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, NFQ_BUF);
+		ssize_t n = mnl_socket_recvfrom(q->nl, nfqueue_buf, NFQ_BUF);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -230,7 +233,7 @@ int nfqueue_dispatch(struct nfqueue *q)
 				rc = -1;
 			continue;
 		}
-		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, nfqueue_handle_msg,
+		if (mnl_cb_run(nfqueue_buf, (size_t)n, 0, q->portid, nfqueue_handle_msg,
 			       q) < 0)
 			q->stats.bad_messages++;
 	}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "nseg/netns.h"
 #include "nseg/nft_batch.h"
@@ -102,15 +103,18 @@ static void nft_batch_drain(struct mnl_socket *nl, char *buf, size_t len)
 		;
 }
 
-/* Reads replies until every step is acknowledged or one failed. */
+/* Reads replies until the last step is acknowledged or one failed. Only
+ * the last message asks for an ACK (nft_batch_send): errors are reported
+ * whatever the flag, and an ACK per message would overflow the socket's
+ * receive buffer on a big batch. */
 static int nft_batch_wait(struct nft_batch *b, struct mnl_socket *nl,
 			  int timeout_ms, char *err, size_t errlen)
 {
 	char buf[NSEG_NL_BUFSZ];
-	size_t acked = 0;
-	int first_err = 0;
+	uint32_t last = b->steps[b->n_steps - 1].seq;
+	int first_err = 0, done = 0;
 
-	while (acked < b->n_steps) {
+	while (!done && !first_err) {
 		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl),
 				      .events = POLLIN };
 		ssize_t n;
@@ -134,19 +138,18 @@ static int nft_batch_wait(struct nft_batch *b, struct mnl_socket *nl,
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(h);
-			acked++;
 			if (e->error != 0 && !first_err) {
 				first_err = -e->error;
 				snprintf(err, errlen, "%s: %s",
 					 nft_batch_step_name(b, h->nlmsg_seq),
 					 strerror(first_err));
+			} else if (e->error == 0 && h->nlmsg_seq == last) {
+				done = 1;
 			}
 		}
-		/* After a failure the kernel aborts and may not ack the rest. */
-		if (first_err)
-			break;
 	}
 	if (first_err) {
+		/* The kernel aborts; replies it still sends are stale. */
 		nft_batch_drain(nl, buf, sizeof(buf));
 		errno = first_err;
 		return -1;
@@ -154,9 +157,29 @@ static int nft_batch_wait(struct nft_batch *b, struct mnl_socket *nl,
 	return 0;
 }
 
+/* Clears NLM_F_ACK on every message but the last step. */
+static void nft_batch_ack_last(struct nft_batch *b)
+{
+	uint32_t last = b->steps[b->n_steps - 1].seq;
+	int len = (int)mnl_nlmsg_batch_size(b->mb);
+
+	for (struct nlmsghdr *h = mnl_nlmsg_batch_head(b->mb);
+	     mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len))
+		if (h->nlmsg_seq != last)
+			h->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+}
+
 int nft_batch_send(struct nft_batch *b, struct mnl_socket *nl, int timeout_ms,
 		   char *err, size_t errlen)
 {
+	int one = 1;
+
+	if (b->n_steps == 0)
+		return 0;
+	nft_batch_ack_last(b);
+	/* Errors need not echo the (possibly large) failing message. */
+	setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+		   sizeof(one));
 	if (!b->check_only) {
 		nftnl_batch_end(mnl_nlmsg_batch_current(b->mb), b->seq++);
 		mnl_nlmsg_batch_next(b->mb);

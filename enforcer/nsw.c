@@ -175,7 +175,7 @@ void nsw_free(struct nsw *w, int remove_table)
 	if (w->diag_fd != -1)
 		close(w->diag_fd);
 	close(w->nsfd);
-	free(w->sets);
+	enforce_free_sets(w);
 	free(w->edge_seen);
 	free(w);
 	/* Its addresses leave the sets of the tables that named it. */

@@ -45,7 +45,7 @@ struct config_network {
 #define CONFIG_CGROUP_PATH_MAX 1024
 #define CONFIG_DEFAULT_ALERTS_FILE "/var/log/nseg/alerts.jsonl"
 #define CONFIG_DEFAULT_ALERT_WINDOW_MS 60000
-#define CONFIG_DEFAULT_QUEUE_RATE 20000
+#define CONFIG_DEFAULT_QUEUE_RATE 5000
 
 struct config {
 	char db_path[4096];    /* db */

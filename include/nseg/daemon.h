@@ -58,6 +58,8 @@ struct nsw_server {
 struct nsw_set {
 	char identity[NSEG_NAME_MAX];
 	char name[16];
+	struct nseg_addr *cur; /* the addresses the kernel set holds */
+	size_t n_cur;
 };
 
 /* A watched network namespace and the sockets the daemon holds in it. */
@@ -125,6 +127,7 @@ struct daemon {
 	struct ev_timer *sweep_timer;
 	struct ev_timer *sets_timer; /* address sets to refill (enforce.c) */
 	struct ev_timer *lw_timer;   /* learning windows (learn_window.c) */
+	uint64_t counters_ms;        /* when rule counters were last read */
 	struct disc_retry *retries; /* names waiting for their mount */
 	size_t max_netns; /* watched namespaces at most (fds are the limit) */
 	const char *netns_dir; /* /run/netns */

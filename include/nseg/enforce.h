@@ -24,6 +24,8 @@ struct enforce_ctx {
 /* Installs w's table for its workload's mode and approved rules (atomic
  * replace). Returns 0, or -1 with a message in err. */
 int enforce_compile(struct nsw *w, char *err, size_t errlen);
+/* Frees w's record of its table's sets. */
+void enforce_free_sets(struct nsw *w);
 /* Recompiles every namespace of workload (NULL: all). */
 void enforce_workload_changed(struct daemon *d, const char *workload);
 /* Recompiles w if its workload identity changed since its table was

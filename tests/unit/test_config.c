@@ -408,7 +408,7 @@ START_TEST(test_write_normalised)
 			      "learn_then_enforce: false\n"
 			      "learn_window: 1d\n"
 			      "auto_approve: false\n"
-			      "queue_rate: 20000\n"
+			      "queue_rate: 5000\n"
 			      "queue_burst: 0\n"
 			      "alerts_file: \"/var/log/nseg/alerts.jsonl\"\n"
 			      "alert_window: 1m\n"
