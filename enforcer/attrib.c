@@ -63,7 +63,8 @@ void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
 static int attrib_local_proc(struct nsw *w, uint8_t proto,
 			     const struct nseg_addr *local, uint16_t lport,
 			     const struct nseg_addr *remote, uint16_t rport,
-			     struct proc_info *pi, enum attrib_reason *reason)
+			     int cheap, struct proc_info *pi,
+			     enum attrib_reason *reason)
 {
 	struct sockdiag_sock s;
 
@@ -72,8 +73,8 @@ static int attrib_local_proc(struct nsw *w, uint8_t proto,
 		*reason = ATTRIB_NO_SOCKET;
 		return -1;
 	}
-	if (s.inode == 0 ||
-	    proc_cache_find_socket(w->d->pc, w->ino, s.inode, pi) == -1) {
+	if (s.inode == 0 || proc_cache_find_socket2(w->d->pc, w->ino, s.inode,
+						    cheap, pi) == -1) {
 		*reason = ATTRIB_NO_PROCESS;
 		return -1;
 	}
@@ -139,7 +140,7 @@ static int attrib_icmp_cb(void *arg)
 
 /* The sender of an ICMP echo: the first candidate socket a process of
  * this namespace holds. */
-static int attrib_icmp_proc(struct nsw *w, const struct nseg_pkt *p,
+static int attrib_icmp_proc(struct nsw *w, const struct nseg_pkt *p, int cheap,
 			    struct proc_info *pi, enum attrib_reason *reason)
 {
 	struct attrib_icmp_args a = { .family = p->src.family,
@@ -149,7 +150,8 @@ static int attrib_icmp_proc(struct nsw *w, const struct nseg_pkt *p,
 	if (netns_run(w->nsfd, attrib_icmp_cb, &a) == -1)
 		return -1;
 	for (size_t i = 0; i < a.n; i++)
-		if (proc_cache_find_socket(w->d->pc, w->ino, a.inodes[i], pi) == 0)
+		if (proc_cache_find_socket2(w->d->pc, w->ino, a.inodes[i],
+					    cheap, pi) == 0)
 			return 0;
 	return -1;
 }
@@ -174,13 +176,13 @@ static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
 		return attrib_server_proc(pw, p->proto, &p->dst, p->dport,
 					  &p->src, p->sport, pi, &why);
 	return attrib_local_proc(pw, p->proto, &p->src, p->sport, &p->dst,
-				 p->dport, pi, &why);
+				 p->dport, 0, pi, &why);
 }
 
 /* Names the peer: a watched namespace (workload and, when its socket is
  * found, process), the host, or an external network. */
 static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
-			struct nseg_edge_key *k)
+			int with_proc, struct nseg_edge_key *k)
 {
 	struct daemon *d = w->d;
 	const struct nseg_addr *remote = egress ? &p->dst : &p->src;
@@ -195,7 +197,8 @@ static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
 	if (pw) {
 		attrib_nsw_identity(d, pw, k->peer, sizeof(k->peer), version,
 				    sizeof(version));
-		if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
+		if (with_proc &&
+		    (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
 		    attrib_peer_proc(pw, p, egress, &pi) == 0) {
 			struct container *c =
 				pi.container_id[0]
@@ -229,7 +232,8 @@ static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
 /* Fills the local end of k: workload, version, process (and x's pid and
  * container, for alerts). */
 static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
-			 struct nseg_edge_key *k, struct enforce_ctx *x)
+			 int cheap, struct nseg_edge_key *k,
+			 struct enforce_ctx *x)
 {
 	struct daemon *d = w->d;
 	enum attrib_reason why = ATTRIB_OTHER_PROTO;
@@ -239,13 +243,14 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 
 	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) && egress)
 		found = attrib_local_proc(w, p->proto, &p->src, p->sport,
-					  &p->dst, p->dport, &pi, &why) == 0;
+					  &p->dst, p->dport, cheap, &pi,
+					  &why) == 0;
 	else if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
 		found = attrib_server_proc(w, p->proto, &p->dst, p->dport,
 					   &p->src, p->sport, &pi, &why) == 0;
 	else if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) &&
 		 egress)
-		found = attrib_icmp_proc(w, p, &pi, &why) == 0;
+		found = attrib_icmp_proc(w, p, cheap, &pi, &why) == 0;
 	else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
 		why = ATTRIB_ICMP;
 
@@ -295,7 +300,7 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	struct nseg_edge_key k;
 	struct nseg_pkt p;
 	const char *why;
-	int egress = hook == NF_INET_LOCAL_OUT;
+	int egress = hook == NF_INET_LOCAL_OUT, cheap;
 
 	if (!buf || pkt_parse(buf, len, &p, &why) == -1 || p.is_fragment) {
 		d->unattributed[ATTRIB_BAD_PACKET]++;
@@ -319,8 +324,18 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 		k.port = p.dport;
 	else if (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6)
 		k.port = p.icmp_type;
-	attrib_local(w, &p, egress, &k, &x);
-	attrib_peer(w, &p, egress, &k);
+	/* Which peer it is needs no process. When no approved edge of this
+	 * namespace names that peer and port, the verdict cannot depend on
+	 * the process either: attribute it only as far as it is cheap (a
+	 * flood from a process with thousands of sockets must not cost an fd
+	 * table walk per packet). */
+	attrib_peer(w, &p, egress, 0, &k);
+	cheap = w->mode != POLICY_LEARN &&
+		!policy_names_port(policy_get(d->policy, w->compiled_for), k.dir,
+				   k.peer, k.proto, k.port);
+	attrib_local(w, &p, egress, cheap, &k, &x);
+	memset(k.peer, 0, sizeof(k.peer));
+	attrib_peer(w, &p, egress, !cheap, &k);
 	pkt_addr_to_str(egress ? &p.dst : &p.src, x.peer_address,
 			sizeof(x.peer_address));
 	if (learn_agg_record(d->agg, &k, daemon_now()) == -1 &&

@@ -184,3 +184,18 @@ int policy_match(const struct policy_workload *w,
 	}
 	return -1;
 }
+
+int policy_names_port(const struct policy_workload *w, uint8_t dir,
+		      const char *peer, uint8_t proto, uint16_t port)
+{
+	if (!w)
+		return 0;
+	for (size_t i = 0; i < w->n_rules; i++) {
+		const struct policy_rule *r = &w->rules[i];
+
+		if (r->dir == dir && r->proto == proto && r->port == port &&
+		    strcmp(r->peer, peer) == 0)
+			return 1;
+	}
+	return 0;
+}

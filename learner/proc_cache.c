@@ -16,6 +16,8 @@
 #define PC_SOCK_BUCKETS 16384
 /* The socket map is a cache: past this size it is dropped and refilled. */
 #define PC_SOCK_MAX 65536
+/* Cheap lookups skip processes holding more fds than this. */
+#define PC_CHEAP_MAX_FDS 256
 /* A /proc walk costs milliseconds; never more often than this. */
 #define PC_RESCAN_MIN_MS 100
 
@@ -25,6 +27,7 @@ struct pc_proc {
 	uint64_t mru;
 	uint64_t scan_gen; /* lookup that last read its fds */
 	int hot[8];        /* fds where wanted sockets were found lately */
+	unsigned nfds;     /* fds at its last table walk */
 	unsigned nhot;
 	int have_id;       /* id holds exe and comm as of the last exec */
 	struct nseg_proc_id id;
@@ -361,12 +364,14 @@ static int pc_scan_fds(struct proc_cache *c, struct pc_proc *p, uint64_t want)
 	if (!d)
 		return 0;
 	c->st.fd_scans++;
+	p->nfds = 0;
 	while ((de = readdir(d))) {
 		uint64_t ino;
 		int fd;
 
 		if (!pc_is_pid(de->d_name))
 			continue;
+		p->nfds++;
 		fd = atoi(de->d_name);
 		ino = pc_fd_socket(c, pid, fd);
 		if (!ino)
@@ -477,7 +482,7 @@ static int pc_mru_cmp(const void *a, const void *b)
 /* Scans the fd tables of netns_ino's processes, most recent match first,
  * skipping those already read during this lookup. */
 static struct pc_proc *pc_search(struct proc_cache *c, uint64_t netns_ino,
-				 uint64_t ino, uint64_t gen)
+				 uint64_t ino, uint64_t gen, int cheap)
 {
 	struct pc_proc **cand = NULL;
 	struct pc_proc *hit = NULL;
@@ -505,6 +510,10 @@ static struct pc_proc *pc_search(struct proc_cache *c, uint64_t netns_ino,
 		if (pc_probe_hot(c, cand[i], ino))
 			hit = cand[i];
 	for (size_t i = 0; i < n && !hit; i++) {
+		/* Cheap: a process known to hold a huge fd table is not
+		 * walked again (a flooder opening thousands of sockets). */
+		if (cheap && cand[i]->nfds > PC_CHEAP_MAX_FDS)
+			continue;
 		cand[i]->scan_gen = gen;
 		if (pc_scan_fds(c, cand[i], ino))
 			hit = cand[i];
@@ -554,6 +563,12 @@ static void pc_set_recent(struct proc_cache *c, struct pc_proc *p)
 int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 			   uint64_t sock_ino, struct proc_info *out)
 {
+	return proc_cache_find_socket2(c, netns_ino, sock_ino, 0, out);
+}
+
+int proc_cache_find_socket2(struct proc_cache *c, uint64_t netns_ino,
+			    uint64_t sock_ino, int cheap, struct proc_info *out)
+{
 	struct pc_proc *p = pc_lookup_cached(c, netns_ino, sock_ino);
 	uint64_t gen;
 
@@ -576,11 +591,14 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 	if (p && !pc_probe_hot(c, p, sock_ino))
 		p = NULL;
 	if (!p)
-		p = pc_search(c, netns_ino, sock_ino, gen);
-	if (!p && pc_now_ms() - c->last_rescan_ms >= PC_RESCAN_MIN_MS) {
+		p = pc_search(c, netns_ino, sock_ino, gen, cheap);
+	if (!p && !cheap &&
+	    pc_now_ms() - c->last_rescan_ms >= PC_RESCAN_MIN_MS) {
 		proc_cache_rescan(c);
-		p = pc_search(c, netns_ino, sock_ino, gen);
+		p = pc_search(c, netns_ino, sock_ino, gen, cheap);
 	}
+	if (!p && cheap)
+		c->st.cheap_misses++;
 	if (!p) {
 		pc_set_unowned(c, sock_ino);
 		errno = ENOENT;

@@ -62,6 +62,11 @@ enum policy_mode policy_mode_of(const struct policy *p, const char *workload);
 int policy_match(const struct policy_workload *w,
 		 const struct nseg_edge_key *k);
 
+/* Does any approved rule of w (for any process) name this direction, peer,
+ * protocol and port? If not, no process can make such a flow approved. */
+int policy_names_port(const struct policy_workload *w, uint8_t dir,
+		      const char *peer, uint8_t proto, uint16_t port);
+
 const char *policy_mode_name(enum policy_mode m);
 /* Returns the mode, or -1 for an unknown name. */
 int policy_mode_parse(const char *s);

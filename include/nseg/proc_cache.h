@@ -29,6 +29,7 @@ struct proc_info {
 struct proc_cache_stats {
 	uint64_t hits, misses, fd_scans, proc_scans;
 	uint64_t fd_reads; /* readlink()s of /proc/PID/fd/N */
+	uint64_t cheap_misses; /* cheap lookups that gave up */
 	size_t procs, sockets;
 };
 
@@ -63,6 +64,14 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 /* Identity of a known process (from the cache while events flow).
  * Returns 0, or -1 with errno ENOENT for a pid the cache does not know. */
 int proc_cache_info(struct proc_cache *c, pid_t pid, struct proc_info *out);
+
+/* As proc_cache_find_socket(), but when cheap it never walks /proc nor
+ * the fd table of a process known to hold hundreds of fds. For packets
+ * whose verdict does not depend on the process (a process with thousands
+ * of sockets flooding would otherwise cost a full fd-table walk per
+ * packet); ordinary processes are still named in the alert. */
+int proc_cache_find_socket2(struct proc_cache *c, uint64_t netns_ino,
+			    uint64_t sock_ino, int cheap, struct proc_info *out);
 
 /* Calls fn for each known process of netns_ino (0: of every netns). fn
  * must not add or remove processes. */

@@ -10,7 +10,7 @@ t_init flood
 
 CB=$T_BUILD/bench/connbench
 CS=$T_BUILD/bench/connserver
-SF=$T_BUILD/tests/helpers/synflood
+SF=$T_BUILD/bench/synflood
 [ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
 t_switch
 t_netns flood && t_attach flood 1
@@ -27,7 +27,7 @@ cli=netns:$T_PFX-cli srv=netns:$T_PFX-srv fl=netns:$T_PFX-flood
 # Learn, approve cli<->srv for their processes, enforce everything. The
 # flooder's one learned edge stays unapproved.
 rate 1 >/dev/null
-t_in flood "$SF" 10.66.0.3 9000 0.05 >/dev/null
+t_in flood "$SF" -d 1 -r 20 10.66.0.3 9000 >/dev/null
 t_ok "approve cli" t_quiet t_ctl baseline approve "$cli" --all
 t_ok "approve srv" t_quiet t_ctl baseline approve "$srv" --all
 for w in "$cli" "$srv" "$fl"; do
@@ -43,7 +43,7 @@ for round in 1 2 3; do
 	# 5000 attempts/s: 16 times the queue rate. (Unthrottled, the
 	# flooder takes a whole core of this 2-core machine from the client
 	# and server: that measures the machine, not nsegd.)
-	t_in flood "$SF" 10.66.0.3 9000 2.5 5000 >"$T_TMP/flood.out" &
+	t_in flood "$SF" -d 3 -r 5000 10.66.0.3 9000 >"$T_TMP/flood.out" &
 	flooder=$!
 	T_PIDS+=("$flooder")
 	B+=("$(rate 2)")
@@ -52,7 +52,7 @@ for round in 1 2 3; do
 	ms=$((($(date +%s%N) - s) / 1000000))
 	[ "$ms" -gt "$ms_max" ] && ms_max=$ms
 	wait "$flooder"
-	attempts=$((attempts + $(cat "$T_TMP/flood.out")))
+	attempts=$((attempts + $(sed -n 's/.*syns=\([0-9]*\).*/\1/p' "$T_TMP/flood.out")))
 done
 base=$(median "${A[@]}")
 under=$(median "${B[@]}")
