@@ -51,6 +51,7 @@ HOOK      := $(BUILD)/nseg-oci-hook
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+BENCH_LIB := $(wildcard bench/lib/*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -118,7 +119,7 @@ fuzz:
 	done
 	@echo "run e.g.: build/fuzz/fuzz_pkt -max_total_time=60 tests/fuzz/corpus/pkt"
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBNSEG)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB:%.c=$(BUILD)/%.o) $(LIBNSEG)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bench_args.h"
+
 #define CB_MAXCLIENTS 256
 
 struct cb_opts {
@@ -175,46 +177,6 @@ static void cb_report(struct cb_thread *ts, int nt, double secs)
 	free(all);
 }
 
-static int cb_parse_addr(struct cb_opts *o, const char *host, const char *port)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&o->addr;
-	char *end;
-	unsigned long p = strtoul(port, &end, 10);
-
-	if (end == port || *end || p == 0 || p > 65535) {
-		fprintf(stderr, "connbench: bad port '%s' (1-65535)\n", port);
-		return -1;
-	}
-	memset(&o->addr, 0, sizeof(o->addr));
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)p);
-		o->addrlen = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)p);
-		o->addrlen = sizeof(*a6);
-	} else {
-		fprintf(stderr, "connbench: bad address '%s'\n", host);
-		return -1;
-	}
-	return 0;
-}
-
-static long cb_parse_num(const char *s, const char *what, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "connbench: bad %s '%s' (%ld-%ld)\n", what, s, lo,
-			hi);
-		return -1;
-	}
-	return v;
-}
-
 static int cb_parse(struct cb_opts *o, int argc, char **argv)
 {
 	long v;
@@ -225,16 +187,16 @@ static int cb_parse(struct cb_opts *o, int argc, char **argv)
 	o->req_len = 32;
 	o->resp_len = 64;
 	while ((c = getopt(argc, argv, "c:d:q:r:")) != -1) {
-		if (c == 'c' && (v = cb_parse_num(optarg, "client count", 1,
+		if (c == 'c' && (v = bench_parse_num("connbench", optarg, "client count", 1,
 						  CB_MAXCLIENTS)) != -1)
 			o->clients = (int)v;
-		else if (c == 'd' && (v = cb_parse_num(optarg, "duration", 1,
+		else if (c == 'd' && (v = bench_parse_num("connbench", optarg, "duration", 1,
 						       3600)) != -1)
 			o->seconds = (int)v;
-		else if (c == 'q' && (v = cb_parse_num(optarg, "request size",
+		else if (c == 'q' && (v = bench_parse_num("connbench", optarg, "request size",
 						       1, 4096)) != -1)
 			o->req_len = (size_t)v;
-		else if (c == 'r' && (v = cb_parse_num(optarg, "response size",
+		else if (c == 'r' && (v = bench_parse_num("connbench", optarg, "response size",
 						       1, 4096)) != -1)
 			o->resp_len = (size_t)v;
 		else
@@ -246,7 +208,8 @@ static int cb_parse(struct cb_opts *o, int argc, char **argv)
 				"ADDR PORT\n");
 		return -1;
 	}
-	return cb_parse_addr(o, argv[optind], argv[optind + 1]);
+	return bench_parse_addr("connbench", argv[optind], argv[optind + 1],
+				&o->addr, &o->addrlen);
 }
 
 int main(int argc, char **argv)

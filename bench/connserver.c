@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/bench_args.h"
+
 #define SRV_MAXTHREADS 64
 #define SRV_EVENTS 256
 
@@ -112,47 +114,6 @@ static void *srv_thread(void *arg)
 	return NULL;
 }
 
-static int srv_parse_addr(struct srv_opts *o, const char *host,
-			  const char *port)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&o->addr;
-	char *end;
-	unsigned long p = strtoul(port, &end, 10);
-
-	if (end == port || *end || p == 0 || p > 65535) {
-		fprintf(stderr, "connserver: bad port '%s' (1-65535)\n", port);
-		return -1;
-	}
-	memset(&o->addr, 0, sizeof(o->addr));
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)p);
-		o->addrlen = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)p);
-		o->addrlen = sizeof(*a6);
-	} else {
-		fprintf(stderr, "connserver: bad address '%s'\n", host);
-		return -1;
-	}
-	return 0;
-}
-
-static long srv_parse_num(const char *s, const char *what, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "connserver: bad %s '%s' (%ld-%ld)\n", what, s,
-			lo, hi);
-		return -1;
-	}
-	return v;
-}
-
 static int srv_parse(struct srv_opts *o, int argc, char **argv)
 {
 	long v;
@@ -161,10 +122,10 @@ static int srv_parse(struct srv_opts *o, int argc, char **argv)
 	o->threads = 2;
 	o->resp_len = 64;
 	while ((c = getopt(argc, argv, "t:r:")) != -1) {
-		if (c == 't' && (v = srv_parse_num(optarg, "thread count", 1,
+		if (c == 't' && (v = bench_parse_num("connserver", optarg, "thread count", 1,
 						   SRV_MAXTHREADS)) != -1)
 			o->threads = (int)v;
-		else if (c == 'r' && (v = srv_parse_num(optarg, "response size",
+		else if (c == 'r' && (v = bench_parse_num("connserver", optarg, "response size",
 							1, 4096)) != -1)
 			o->resp_len = (size_t)v;
 		else
@@ -175,7 +136,8 @@ static int srv_parse(struct srv_opts *o, int argc, char **argv)
 				"[-r RESPONSE_BYTES] ADDR PORT\n");
 		return -1;
 	}
-	return srv_parse_addr(o, argv[optind], argv[optind + 1]);
+	return bench_parse_addr("connserver", argv[optind], argv[optind + 1],
+				&o->addr, &o->addrlen);
 }
 
 int main(int argc, char **argv)

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bench_args.h"
+
 #define SF_MAXTHREADS 64
 #define SF_MAXSOCKETS 16384
 
@@ -123,46 +125,6 @@ static void *sf_thread_run(void *arg)
 	return NULL;
 }
 
-static int sf_parse_addr(struct sf_opts *o, const char *host, const char *port)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&o->addr;
-	char *end;
-	unsigned long p = strtoul(port, &end, 10);
-
-	if (end == port || *end || p == 0 || p > 65535) {
-		fprintf(stderr, "synflood: bad port '%s' (1-65535)\n", port);
-		return -1;
-	}
-	memset(&o->addr, 0, sizeof(o->addr));
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)p);
-		o->addrlen = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)p);
-		o->addrlen = sizeof(*a6);
-	} else {
-		fprintf(stderr, "synflood: bad address '%s'\n", host);
-		return -1;
-	}
-	return 0;
-}
-
-static long sf_parse_num(const char *s, const char *what, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "synflood: bad %s '%s' (%ld-%ld)\n", what, s, lo,
-			hi);
-		return -1;
-	}
-	return v;
-}
-
 static int sf_parse(struct sf_opts *o, int argc, char **argv)
 {
 	long v;
@@ -173,16 +135,16 @@ static int sf_parse(struct sf_opts *o, int argc, char **argv)
 	o->sockets = 4096;
 	o->rate = 0;
 	while ((c = getopt(argc, argv, "t:d:s:r:")) != -1) {
-		if (c == 't' && (v = sf_parse_num(optarg, "thread count", 1,
+		if (c == 't' && (v = bench_parse_num("synflood", optarg, "thread count", 1,
 						  SF_MAXTHREADS)) != -1)
 			o->threads = (int)v;
-		else if (c == 'd' && (v = sf_parse_num(optarg, "duration", 1,
+		else if (c == 'd' && (v = bench_parse_num("synflood", optarg, "duration", 1,
 						       3600)) != -1)
 			o->seconds = (int)v;
-		else if (c == 's' && (v = sf_parse_num(optarg, "socket count",
+		else if (c == 's' && (v = bench_parse_num("synflood", optarg, "socket count",
 						       1, SF_MAXSOCKETS)) != -1)
 			o->sockets = (int)v;
-		else if (c == 'r' && (v = sf_parse_num(optarg, "rate", 0,
+		else if (c == 'r' && (v = bench_parse_num("synflood", optarg, "rate", 0,
 						       10000000)) != -1)
 			o->rate = v;
 		else
@@ -193,7 +155,8 @@ static int sf_parse(struct sf_opts *o, int argc, char **argv)
 				"[-s SOCKETS] [-r RATE] ADDR PORT\n");
 		return -1;
 	}
-	return sf_parse_addr(o, argv[optind], argv[optind + 1]);
+	return bench_parse_addr("synflood", argv[optind], argv[optind + 1],
+				&o->addr, &o->addrlen);
 }
 
 /* The ring needs threads * sockets descriptors: raise the soft limit up
