@@ -203,11 +203,6 @@ static int nfqueue_handle_msg(const struct nlmsghdr *nlh, void *data)
 		p.payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
-	if (attr[NFQA_UID] && attr[NFQA_GID]) {
-		p.has_uid = 1;
-		p.uid = ntohl(mnl_attr_get_u32(attr[NFQA_UID]));
-		p.gid = ntohl(mnl_attr_get_u32(attr[NFQA_GID]));
-	}
 	if (attr[NFQA_IFINDEX_INDEV])
 		p.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
 	if (attr[NFQA_IFINDEX_OUTDEV])

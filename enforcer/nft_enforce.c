@@ -121,40 +121,6 @@ int nft_enforce_add_sets(struct nft_batch *b, const struct nft_enforce *e)
 	return 0;
 }
 
-static void nft_enforce_cmp(struct nftnl_rule *r, const void *data,
-			    size_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, (uint32_t)len);
-	nftnl_rule_add_expr(r, e);
-}
-
-static void nft_enforce_meta(struct nftnl_rule *r, uint32_t key,
-			     uint8_t want)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-	nft_enforce_cmp(r, &want, 1);
-}
-
-static void nft_enforce_payload(struct nftnl_rule *r, uint32_t base,
-				uint32_t offset, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-}
-
 /* reg1 (an address) must be in the set, or inside the prefix. */
 static void nft_enforce_peer(struct nftnl_rule *r, const struct nft_enforce *e,
 			     const struct nft_accept_rule *ar, int v6)
@@ -177,15 +143,8 @@ static void nft_enforce_peer(struct nftnl_rule *r, const struct nft_enforce *e,
 	}
 	for (unsigned i = 0; i < ar->cidr.prefixlen && i < alen * 8; i++)
 		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-	x = nftnl_expr_alloc("bitwise");
-	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, (uint32_t)alen);
-	nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, mask, (uint32_t)alen);
-	nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, (uint8_t[16]){ 0 },
-		       (uint32_t)alen);
-	nftnl_rule_add_expr(r, x);
-	nft_enforce_cmp(r, ar->cidr.addr.a, alen);
+	nft_table_mask(r, mask, (uint32_t)alen);
+	nft_table_cmp(r, NFT_CMP_EQ, ar->cidr.addr.a, (uint32_t)alen);
 }
 
 static struct nftnl_rule *nft_enforce_rule(const char *chain,
@@ -197,27 +156,30 @@ static struct nftnl_rule *nft_enforce_rule(const char *chain,
 	uint32_t addr_off = ar->dir == NSEG_EGRESS ? (v6 ? 24 : 16)
 						   : (v6 ? 8 : 12);
 	int icmp = ar->proto == IPPROTO_ICMP || ar->proto == IPPROTO_ICMPV6;
+	uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 
 	if (!r)
 		return NULL;
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nft_enforce_meta(r, NFT_META_NFPROTO, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	nft_enforce_meta(r, NFT_META_L4PROTO, ar->proto);
-	nft_enforce_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_off,
-			    v6 ? 16 : 4);
+	nft_table_meta(r, NFT_META_NFPROTO);
+	nft_table_cmp(r, NFT_CMP_EQ, &nfproto, 1);
+	nft_table_meta(r, NFT_META_L4PROTO);
+	nft_table_cmp(r, NFT_CMP_EQ, &ar->proto, 1);
+	nft_table_payload(r, NFT_PAYLOAD_NETWORK_HEADER, addr_off,
+			  v6 ? 16 : 4);
 	nft_enforce_peer(r, e, ar, v6);
 	if (icmp) {
 		uint8_t type = (uint8_t)ar->port;
 
-		nft_enforce_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
-		nft_enforce_cmp(r, &type, 1);
+		nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+		nft_table_cmp(r, NFT_CMP_EQ, &type, 1);
 	} else {
 		uint16_t port = htons(ar->port);
 
-		nft_enforce_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-		nft_enforce_cmp(r, &port, 2);
+		nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		nft_table_cmp(r, NFT_CMP_EQ, &port, 2);
 	}
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	if (ar->queue) {

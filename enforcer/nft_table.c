@@ -92,31 +92,16 @@ static int nft_table_add_chain(struct nft_batch *b, const char *name,
 static int nft_table_match_ct_state(struct nftnl_rule *r, uint32_t mask)
 {
 	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
-	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
-	struct nftnl_expr *cmp = nftnl_expr_alloc("cmp");
 	uint32_t zero = 0;
 
-	if (!ct || !bw || !cmp) {
-		nftnl_expr_free(ct);
-		nftnl_expr_free(bw);
-		nftnl_expr_free(cmp);
+	if (!ct)
 		return -1;
-	}
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	nftnl_rule_add_expr(r, ct);
-
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	nftnl_rule_add_expr(r, bw);
-
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
-	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
-	nftnl_rule_add_expr(r, cmp);
+	if (nft_table_mask(r, &mask, sizeof(mask)) ||
+	    nft_table_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)))
+		return -1;
 	return 0;
 }
 
@@ -224,6 +209,65 @@ static struct nftnl_rule *nft_table_established_rule(const char *chain)
 	return r;
 }
 
+int nft_table_meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+int nft_table_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+		  uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+int nft_table_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset,
+		      uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (!e || len > sizeof(zero)) {
+		nftnl_expr_free(e);
+		return -1;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
 /* "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept": a TCP
  * packet conntrack calls new without being an opening SYN is a flow it
  * picked up mid-stream (its entry expired or was flushed). Accepted in
@@ -231,46 +275,16 @@ static struct nftnl_rule *nft_table_established_rule(const char *chain)
 static struct nftnl_rule *nft_table_midstream_rule(const char *chain)
 {
 	struct nftnl_rule *r = nft_table_rule_new(chain);
-	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
-	struct nftnl_expr *cmp1 = nftnl_expr_alloc("cmp");
-	struct nftnl_expr *pl = nftnl_expr_alloc("payload");
-	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
-	struct nftnl_expr *cmp2 = nftnl_expr_alloc("cmp");
-	uint8_t tcp = IPPROTO_TCP, mask = 0x17, zero = 0, syn = 0x02;
+	uint8_t tcp = IPPROTO_TCP, mask = 0x17, syn = 0x02;
 
-	if (!r || !meta || !cmp1 || !pl || !bw || !cmp2) {
-		nftnl_rule_free(r);
-		nftnl_expr_free(meta);
-		nftnl_expr_free(cmp1);
-		nftnl_expr_free(pl);
-		nftnl_expr_free(bw);
-		nftnl_expr_free(cmp2);
+	if (!r)
 		return NULL;
-	}
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, meta);
-	nftnl_expr_set_u32(cmp1, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp1, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(cmp1, NFTNL_EXPR_CMP_DATA, &tcp, sizeof(tcp));
-	nftnl_rule_add_expr(r, cmp1);
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_BASE,
-			   NFT_PAYLOAD_TRANSPORT_HEADER);
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_OFFSET, 13);
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_LEN, 1);
-	nftnl_expr_set_u32(pl, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, pl);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, 1);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
-	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
-	nftnl_rule_add_expr(r, bw);
-	nftnl_expr_set_u32(cmp2, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp2, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
-	nftnl_expr_set(cmp2, NFTNL_EXPR_CMP_DATA, &syn, 1);
-	nftnl_rule_add_expr(r, cmp2);
-	if (nft_table_add_verdict(r, NF_ACCEPT) == -1) {
+	if (nft_table_meta(r, NFT_META_L4PROTO) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &tcp, 1) ||
+	    nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1) ||
+	    nft_table_mask(r, &mask, 1) ||
+	    nft_table_cmp(r, NFT_CMP_NEQ, &syn, 1) ||
+	    nft_table_add_verdict(r, NF_ACCEPT)) {
 		nftnl_rule_free(r);
 		return NULL;
 	}
@@ -283,36 +297,19 @@ static struct nftnl_rule *nft_table_reject_rule(const char *chain,
 						uint32_t mark, int tcp)
 {
 	struct nftnl_rule *r = nft_table_rule_new(chain);
-	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
-	struct nftnl_expr *cmp = nftnl_expr_alloc("cmp");
 	struct nftnl_expr *rej = nftnl_expr_alloc("reject");
 	uint8_t proto = IPPROTO_TCP;
 
-	if (!r || !meta || !cmp || !rej) {
+	if (!r || !rej ||
+	    nft_table_meta(r, NFT_META_MARK) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &mark, sizeof(mark)) ||
+	    (tcp && (nft_table_meta(r, NFT_META_L4PROTO) ||
+		     nft_table_cmp(r, NFT_CMP_EQ, &proto, 1)))) {
 		nftnl_rule_free(r);
-		nftnl_expr_free(meta);
-		nftnl_expr_free(cmp);
 		nftnl_expr_free(rej);
 		return NULL;
 	}
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
-	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, meta);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &mark, sizeof(mark));
-	nftnl_rule_add_expr(r, cmp);
 	if (tcp) {
-		struct nftnl_expr *m2 = nftnl_expr_alloc("meta");
-		struct nftnl_expr *c2 = nftnl_expr_alloc("cmp");
-
-		nftnl_expr_set_u32(m2, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-		nftnl_expr_set_u32(m2, NFTNL_EXPR_META_DREG, NFT_REG_1);
-		nftnl_rule_add_expr(r, m2);
-		nftnl_expr_set_u32(c2, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(c2, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-		nftnl_expr_set(c2, NFTNL_EXPR_CMP_DATA, &proto, 1);
-		nftnl_rule_add_expr(r, c2);
 		nftnl_expr_set_u32(rej, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
 		nftnl_expr_set_u8(rej, NFTNL_EXPR_REJECT_CODE, 0);
 	} else {

@@ -17,8 +17,6 @@ struct nfqueue_packet {
 	uint8_t hook;             /* NF_INET_LOCAL_IN / NF_INET_LOCAL_OUT */
 	const uint8_t *payload;   /* the L3 packet, copy_range bytes at most */
 	size_t len;
-	int has_uid;
-	uint32_t uid, gid;        /* of the local socket, when the kernel knows */
 	uint32_t indev, outdev;   /* ifindex, 0 if none */
 };
 

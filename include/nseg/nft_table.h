@@ -59,6 +59,15 @@ struct nft_table_opts {
 #define NFT_TAG_RATELIMIT "nseg:rate-limit"
 #define NFT_TAG_EDGE "nseg:edge:" /* + policy rule index */
 
+/* Expression builders shared by the table and the enforce rules; each
+ * works on register 1 and returns 0, or -1 when out of memory. */
+int nft_table_meta(struct nftnl_rule *r, uint32_t key);      /* load meta */
+int nft_table_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset,
+		      uint32_t len);                        /* load bytes */
+int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len);
+int nft_table_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+		  uint32_t len);                            /* compare */
+
 /* Appends the queue verdict of o (native expression or xt target). */
 int nft_table_add_queue(struct nftnl_rule *r, const struct nft_table_opts *o);
 /* Sets r's comment (userdata) to tag. */
