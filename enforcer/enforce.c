@@ -131,7 +131,7 @@ static int enforce_has_queue_rule(const struct policy_workload *pw, size_t i)
 
 		if (!q->any_process && q->dir == r->dir &&
 		    q->proto == r->proto && q->port == r->port &&
-		    strcmp(q->peer, r->peer) == 0)
+		    q->port_hi == r->port_hi && strcmp(q->peer, r->peer) == 0)
 			return 1;
 	}
 	return 0;
@@ -170,6 +170,7 @@ static int enforce_build(struct nsw *w, const struct policy_workload *pw,
 		ar->dir = r->dir;
 		ar->proto = r->proto;
 		ar->port = r->port;
+		ar->port_hi = r->port_hi;
 		if (enforce_external_cidr(w->d, r->peer, &ar->cidr) == 0) {
 			ar->set = -1;
 		} else {

@@ -147,6 +147,20 @@ static void nft_enforce_peer(struct nftnl_rule *r, const struct nft_enforce *e,
 	nft_table_cmp(r, NFT_CMP_EQ, ar->cidr.addr.a, (uint32_t)alen);
 }
 
+/* th dport PORT, or th dport LO-HI (a range a learned edge never has). */
+static void nft_enforce_ports(struct nftnl_rule *r,
+			      const struct nft_accept_rule *ar)
+{
+	uint16_t lo = htons(ar->port), hi = htons(ar->port_hi);
+
+	nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	if (ar->port_hi <= ar->port) {
+		nft_table_cmp(r, NFT_CMP_EQ, &lo, 2);
+		return;
+	}
+	nft_table_range(r, &lo, &hi, 2);
+}
+
 static struct nftnl_rule *nft_enforce_rule(const char *chain,
 					   const struct nft_enforce *e,
 					   const struct nft_accept_rule *ar,
@@ -176,10 +190,7 @@ static struct nftnl_rule *nft_enforce_rule(const char *chain,
 		nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 		nft_table_cmp(r, NFT_CMP_EQ, &type, 1);
 	} else {
-		uint16_t port = htons(ar->port);
-
-		nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-		nft_table_cmp(r, NFT_CMP_EQ, &port, 2);
+		nft_enforce_ports(r, ar);
 	}
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	if (ar->queue) {

@@ -235,6 +235,21 @@ int nft_table_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
 	return 0;
 }
 
+int nft_table_range(struct nftnl_rule *r, const void *lo, const void *hi,
+		    uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("range");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, lo, len);
+	nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, hi, len);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
 int nft_table_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset,
 		      uint32_t len)
 {

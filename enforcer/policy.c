@@ -6,6 +6,7 @@
 #include "nseg/log.h"
 #include "nseg/policy.h"
 #include "nseg/store.h"
+#include "nseg/strpool.h"
 
 struct policy {
 	struct policy_workload *workloads;
@@ -37,6 +38,7 @@ static void policy_workload_free(struct policy_workload *w)
 	if (!w)
 		return;
 	free(w->rules);
+	strpool_free(w->strs);
 	free(w);
 }
 
@@ -56,11 +58,31 @@ static int policy_same_rule(const struct policy_rule *a,
 			    const struct policy_rule *b)
 {
 	return a->dir == b->dir && a->proto == b->proto && a->port == b->port &&
-	       a->any_process == b->any_process &&
-	       strcmp(a->peer, b->peer) == 0 &&
-	       (a->any_process ||
-		(strcmp(a->proc.exe, b->proc.exe) == 0 &&
-		 strcmp(a->proc.comm, b->proc.comm) == 0));
+	       a->port_hi == b->port_hi && a->any_process == b->any_process &&
+	       strcmp(a->peer, b->peer) == 0 && strcmp(a->exe, b->exe) == 0 &&
+	       strcmp(a->comm, b->comm) == 0;
+}
+
+/* Fills r from e, its strings in w's pool. */
+static int policy_rule_from_edge(struct policy_workload *w,
+				 const struct store_edge *e,
+				 struct policy_rule *r)
+{
+	const char *why;
+
+	r->dir = e->key.dir;
+	r->proto = e->key.proto;
+	r->port = e->key.port;
+	r->port_hi = e->key.port;
+	r->any_process = e->any_process != 0;
+	r->peer = strpool_add(w->strs, e->key.peer);
+	r->exe = strpool_add(w->strs, r->any_process ? "" : e->key.proc.exe);
+	r->comm = strpool_add(w->strs, r->any_process ? "" : e->key.proc.comm);
+	if (!r->peer || !r->exe || !r->comm)
+		return -1;
+	r->peer_is_cidr = strncmp(r->peer, "external:", 9) == 0 &&
+			  pkt_cidr_parse(r->peer + 9, &r->cidr, &why) == 0;
+	return 0;
 }
 
 /* Edges that differ only in version or peer process make one rule. */
@@ -69,20 +91,20 @@ static int policy_add_edge(const struct store_edge *e, void *arg)
 	struct policy_workload *w = arg;
 	struct policy_rule r = { 0 }, *nr;
 
-	r.dir = e->key.dir;
-	r.proto = e->key.proto;
-	r.port = e->key.port;
-	r.any_process = e->any_process;
-	memcpy(r.peer, e->key.peer, sizeof(r.peer));
-	if (!r.any_process)
-		r.proc = e->key.proc;
+	if (policy_rule_from_edge(w, e, &r) == -1)
+		return -1;
 	for (size_t i = 0; i < w->n_rules; i++)
 		if (policy_same_rule(&w->rules[i], &r))
 			return 0;
-	nr = realloc(w->rules, (w->n_rules + 1) * sizeof(*nr));
-	if (!nr)
-		return -1;
-	w->rules = nr;
+	if (w->n_rules == w->cap_rules) {
+		size_t cap = w->cap_rules ? w->cap_rules * 2 : 8;
+
+		nr = realloc(w->rules, cap * sizeof(*nr));
+		if (!nr)
+			return -1;
+		w->rules = nr;
+		w->cap_rules = cap;
+	}
 	w->rules[w->n_rules++] = r;
 	return 0;
 }
@@ -108,11 +130,16 @@ int policy_load(struct policy *p, struct store *s, const char *workload)
 
 	if (!w)
 		return -1;
+	w->strs = strpool_new();
+	if (!w->strs) {
+		free(w);
+		return -1;
+	}
 	snprintf(w->name, sizeof(w->name), "%s", workload);
 	if (store_workload_get(s, workload, mode, &w->revision) == -1) {
 		int missing = errno == ENOENT;
 
-		free(w);
+		policy_workload_free(w);
 		if (!missing)
 			return -1;
 		policy_unlink(p, workload);
@@ -166,6 +193,29 @@ enum policy_mode policy_mode_of(const struct policy *p, const char *workload)
 	return w ? w->mode : POLICY_LEARN;
 }
 
+/* A rule on an external network also covers the addresses inside it:
+ * attribution names an external peer by its own address. */
+static int policy_peer_matches(const struct policy_rule *r, const char *peer)
+{
+	struct nseg_cidr c;
+	const char *why;
+
+	if (strcmp(r->peer, peer) == 0)
+		return 1;
+	if (!r->peer_is_cidr || strncmp(peer, "external:", 9) != 0 ||
+	    pkt_cidr_parse(peer + 9, &c, &why) == -1)
+		return 0;
+	return c.prefixlen >= r->cidr.prefixlen &&
+	       pkt_cidr_contains(&r->cidr, &c.addr);
+}
+
+static int policy_covers(const struct policy_rule *r, uint8_t dir,
+			 const char *peer, uint8_t proto, uint16_t port)
+{
+	return r->dir == dir && r->proto == proto && port >= r->port &&
+	       port <= r->port_hi && policy_peer_matches(r, peer);
+}
+
 int policy_match(const struct policy_workload *w,
 		 const struct nseg_edge_key *k)
 {
@@ -174,12 +224,11 @@ int policy_match(const struct policy_workload *w,
 	for (size_t i = 0; i < w->n_rules; i++) {
 		const struct policy_rule *r = &w->rules[i];
 
-		if (r->dir != k->dir || r->proto != k->proto ||
-		    r->port != k->port || strcmp(r->peer, k->peer) != 0)
+		if (!policy_covers(r, k->dir, k->peer, k->proto, k->port))
 			continue;
 		if (r->any_process ||
-		    (strcmp(r->proc.exe, k->proc.exe) == 0 &&
-		     strcmp(r->proc.comm, k->proc.comm) == 0))
+		    (strcmp(r->exe, k->proc.exe) == 0 &&
+		     (!r->comm[0] || strcmp(r->comm, k->proc.comm) == 0)))
 			return (int)i;
 	}
 	return -1;
@@ -190,12 +239,8 @@ int policy_names_port(const struct policy_workload *w, uint8_t dir,
 {
 	if (!w)
 		return 0;
-	for (size_t i = 0; i < w->n_rules; i++) {
-		const struct policy_rule *r = &w->rules[i];
-
-		if (r->dir == dir && r->proto == proto && r->port == port &&
-		    strcmp(r->peer, peer) == 0)
+	for (size_t i = 0; i < w->n_rules; i++)
+		if (policy_covers(&w->rules[i], dir, peer, proto, port))
 			return 1;
-	}
 	return 0;
 }

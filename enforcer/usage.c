@@ -11,9 +11,14 @@
 /* Distinct rules pending between two flushes (a bound, not a target). */
 #define USAGE_MAX 65536
 
+/* A copy of the rule's key: the policy that owns the rule's strings may be
+ * reloaded before the next flush. */
 struct usage_ent {
 	char workload[NSEG_NAME_MAX];
-	struct policy_rule r;
+	char peer[NSEG_NAME_MAX];
+	struct nseg_proc_id proc; /* exe "*" for any process */
+	uint8_t dir, proto;
+	uint16_t port;
 	uint64_t hits, bytes;
 	int64_t when;
 };
@@ -37,15 +42,19 @@ void usage_free(struct usage *u)
 	free(u);
 }
 
+static const char *usage_exe(const struct policy_rule *r)
+{
+	return r->any_process ? "*" : r->exe;
+}
+
 static int usage_same(const struct usage_ent *e, const char *workload,
 		      const struct policy_rule *r)
 {
-	return e->r.dir == r->dir && e->r.proto == r->proto &&
-	       e->r.port == r->port && e->r.any_process == r->any_process &&
-	       strcmp(e->r.peer, r->peer) == 0 &&
+	return e->dir == r->dir && e->proto == r->proto && e->port == r->port &&
+	       strcmp(e->peer, r->peer) == 0 &&
 	       strcmp(e->workload, workload) == 0 &&
-	       (r->any_process || (strcmp(e->r.proc.exe, r->proc.exe) == 0 &&
-				   strcmp(e->r.proc.comm, r->proc.comm) == 0));
+	       strcmp(e->proc.exe, usage_exe(r)) == 0 &&
+	       strcmp(e->proc.comm, r->comm) == 0;
 }
 
 void usage_add(struct usage *u, const char *workload,
@@ -79,7 +88,12 @@ void usage_add(struct usage *u, const char *workload,
 	e = &u->ents[u->n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->workload, sizeof(e->workload), "%s", workload);
-	e->r = *r;
+	snprintf(e->peer, sizeof(e->peer), "%s", r->peer);
+	snprintf(e->proc.exe, sizeof(e->proc.exe), "%s", usage_exe(r));
+	snprintf(e->proc.comm, sizeof(e->proc.comm), "%s", r->comm);
+	e->dir = r->dir;
+	e->proto = r->proto;
+	e->port = r->port;
 	e->hits = hits;
 	e->bytes = bytes;
 	e->when = when;
@@ -95,10 +109,9 @@ int usage_flush(struct usage *u, struct store *s)
 		return -1;
 	for (i = 0; i < u->n; i++) {
 		const struct usage_ent *e = &u->ents[i];
-		const char *exe = e->r.any_process ? "*" : e->r.proc.exe;
 
-		if (store_usage_add(s, e->workload, e->r.dir, e->r.peer,
-				    e->r.proto, e->r.port, exe, e->r.proc.comm,
+		if (store_usage_add(s, e->workload, e->dir, e->peer, e->proto,
+				    e->port, e->proc.exe, e->proc.comm,
 				    e->hits, e->bytes, e->when) == -1 &&
 		    errno != ENOENT)
 			break;

@@ -40,7 +40,8 @@ struct nft_peer_set {
 struct nft_accept_rule {
 	uint8_t dir; /* NSEG_EGRESS: match the destination; else the source */
 	uint8_t proto;
-	uint16_t port; /* TCP/UDP destination port; ICMP type */
+	/* TCP/UDP destination ports, inclusive; ICMP: the type (port) */
+	uint16_t port, port_hi;
 	int set;
 	struct nseg_cidr cidr;
 	int id; /* the rule's comment is NFT_TAG_EDGE "<id>" (counters) */

@@ -67,6 +67,9 @@ int nft_table_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset,
 int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len);
 int nft_table_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
 		  uint32_t len);                            /* compare */
+/* lo <= register <= hi, both big-endian (network order) of len bytes. */
+int nft_table_range(struct nftnl_rule *r, const void *lo, const void *hi,
+		    uint32_t len);
 
 /* Appends the queue verdict of o (native expression or xt target). */
 int nft_table_add_queue(struct nftnl_rule *r, const struct nft_table_opts *o);

@@ -15,18 +15,28 @@
 #include <stdint.h>
 
 #include "nseg/edge.h"
+#include "nseg/pkt.h"
 
 struct store;
+struct strpool;
 
 enum policy_mode { POLICY_LEARN = 0, POLICY_NOTIFY = 1, POLICY_ENFORCE = 2 };
 
+/*
+ * Tens of thousands of these live at once (500 workloads of 100 edges), so
+ * the strings sit in the workload's pool rather than in buffers sized for
+ * the longest path.
+ */
 struct policy_rule {
 	uint8_t dir;
 	uint8_t proto;
-	uint16_t port;
-	int any_process;
-	char peer[NSEG_NAME_MAX];
-	struct nseg_proc_id proc; /* unused when any_process */
+	uint8_t any_process;
+	uint8_t peer_is_cidr; /* peer is "external:ADDR/LEN": cidr holds it */
+	uint16_t port, port_hi; /* inclusive; ICMP: the type, port == port_hi */
+	const char *peer;
+	const char *exe;  /* "" when any_process */
+	const char *comm; /* "" when any_process, or any comm of exe */
+	struct nseg_cidr cidr;
 };
 
 struct policy_workload {
@@ -34,7 +44,8 @@ struct policy_workload {
 	enum policy_mode mode;
 	int64_t revision;
 	struct policy_rule *rules;
-	size_t n_rules;
+	size_t n_rules, cap_rules;
+	struct strpool *strs; /* owns the rules' strings */
 	struct policy_workload *next;
 };
 

@@ -227,6 +227,19 @@ static int kernel_child(void)
 	     .set = -1,
 	     .cidr = cidr("fd00::/8"),
 	     .id = 5},
+	    /* a port range (policies), both ways with p0 */
+	    {.dir = NSEG_EGRESS,
+	     .proto = IPPROTO_UDP,
+	     .port = 7000,
+	     .port_hi = 7010,
+	     .set = 0,
+	     .id = 6},
+	    {.dir = NSEG_INGRESS,
+	     .proto = IPPROTO_UDP,
+	     .port = 7000,
+	     .port_hi = 7010,
+	     .set = 0,
+	     .id = 7},
 	};
 	struct nft_enforce e = {.opts = &o,
 				.sets = sets,
@@ -234,7 +247,7 @@ static int kernel_child(void)
 				.rules = rules,
 				.n_rules = sizeof(rules) / sizeof(rules[0])};
 	struct mnl_socket *nl;
-	int rx5555, rx8080;
+	int rx5555, rx8080, rx7010, rx7011;
 	struct ctrs x;
 	uint64_t q0, e0;
 	char err[256];
@@ -249,7 +262,9 @@ static int kernel_child(void)
 		FAIL("lo up: %s", strerror(errno));
 	rx5555 = udp_bind("127.0.0.1", 5555);
 	rx8080 = udp_bind("127.0.0.3", 8080);
-	if (rx5555 == -1 || rx8080 == -1)
+	rx7010 = udp_bind("127.0.0.1", 7010);
+	rx7011 = udp_bind("127.0.0.1", 7011);
+	if (rx5555 == -1 || rx8080 == -1 || rx7010 == -1 || rx7011 == -1)
 		FAIL("bind: %s", strerror(errno));
 	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
 		FAIL("apply: %s", err);
@@ -263,7 +278,9 @@ static int kernel_child(void)
 	    expect_rules(&x, NFT_TAG_EDGE "2", 1) ||
 	    expect_rules(&x, NFT_TAG_EDGE "3", 2) ||
 	    expect_rules(&x, NFT_TAG_EDGE "4", 1) ||
-	    expect_rules(&x, NFT_TAG_EDGE "5", 1) || x.n != 8)
+	    expect_rules(&x, NFT_TAG_EDGE "5", 1) ||
+	    expect_rules(&x, NFT_TAG_EDGE "6", 2) ||
+	    expect_rules(&x, NFT_TAG_EDGE "7", 2) || x.n != 10)
 		FAIL("tagged rules (%d tags)", x.n);
 	for (int i = 0; i < x.n; i++)
 		if (x.c[i].packets)
@@ -305,6 +322,21 @@ static int kernel_child(void)
 		    (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "1")->packets);
 	if (delivered(rx8080))
 		FAIL("process-scoped datagram accepted in the kernel");
+
+	/* The range's last port passes in the kernel; the next one is
+	 * queued (to nobody: fail closed) and never arrives. */
+	if (udp_send("127.0.0.1", 7010) == -1 ||
+	    udp_send("127.0.0.1", 7011) == -1)
+		FAIL("send 7010/7011: %s", strerror(errno));
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (ctr_get(&x, NFT_TAG_EDGE "6")->packets != 1 ||
+	    ctr_get(&x, NFT_TAG_EDGE "7")->packets != 1)
+		FAIL("range edges: %llu out, %llu in",
+		     (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "6")->packets,
+		     (unsigned long long)ctr_get(&x, NFT_TAG_EDGE "7")->packets);
+	if (!delivered(rx7010) || delivered(rx7011))
+		FAIL("port range: 7010 must arrive, 7011 must not");
 
 	/* Another port: no edge, so the queue (bypass: accepted). */
 	if (udp_send("127.0.0.1", 5556) == -1)
@@ -353,12 +385,14 @@ static int kernel_child(void)
 		FAIL("re-apply: %s", err);
 	if (read_ctrs(nl, &x) == -1)
 		FAIL("counters: %s", strerror(errno));
-	if (x.n != 8 || ctr_get(&x, NFT_TAG_EDGE "0")->packets != 0)
+	if (x.n != 10 || ctr_get(&x, NFT_TAG_EDGE "0")->packets != 0)
 		FAIL("re-applied table");
 	if (nft_table_remove(nl, err, sizeof(err)) == -1)
 		FAIL("remove: %s", err);
 	close(rx5555);
 	close(rx8080);
+	close(rx7010);
+	close(rx7011);
 	mnl_socket_close(nl);
 	return 0;
 }

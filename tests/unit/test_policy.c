@@ -302,6 +302,44 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* A rule on an external network covers the addresses attribution names
+ * inside it, and nothing wider or outside. */
+START_TEST(test_match_external_cidr)
+{
+	static const struct {
+		const char *peer;
+		int match;
+	} t[] = {{"external:10.0.0.0/8", 1},    {"external:10.1.2.3/32", 1},
+		 {"external:10.255.0.0/16", 1}, {"external:11.0.0.1/32", 0},
+		 {"external:10.0.0.0/7", 0},    {"external:fd00::1/128", 0},
+		 {"external:corp", 0},	       {"10.1.2.3", 0},
+		 {"external:10.1.2.3", 1},      {"external:junk", 0}};
+	struct policy *p = policy_new();
+	struct nseg_edge_key k = key("web", "1", "/bin/sh", "sh", NSEG_EGRESS,
+				     "external:10.0.0.0/8", NULL, IPPROTO_TCP,
+				     443);
+	const struct policy_workload *w;
+
+	add(&k);
+	approve_all("web", 0);
+	ck_assert_int_eq(policy_load(p, st, "web"), 0);
+	w = policy_get(p, "web");
+	ck_assert_ptr_nonnull(w);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nseg_edge_key q = key("web", "2", "/bin/sh", "sh",
+					     NSEG_EGRESS, t[i].peer, NULL,
+					     IPPROTO_TCP, 443);
+
+		ck_assert_msg((policy_match(w, &q) == 0) == t[i].match,
+			      "%s: want %d", t[i].peer, t[i].match);
+		ck_assert_int_eq(policy_names_port(w, NSEG_EGRESS, t[i].peer,
+						   IPPROTO_TCP, 443),
+				 t[i].match);
+	}
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(test_reload_after_decision)
 {
 	struct policy *p = load_web();
@@ -389,6 +427,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_folding);
 	tcase_add_test(tc, test_folding_any_process);
 	tcase_add_test(tc, test_match);
+	tcase_add_test(tc, test_match_external_cidr);
 	tcase_add_test(tc, test_reload_after_decision);
 	tcase_add_test(tc, test_load_all);
 	suite_add_tcase(s, tc);

@@ -187,8 +187,10 @@ START_TEST(test_distinct_rules)
 	struct policy_rule base = {.dir = NSEG_EGRESS,
 				   .proto = IPPROTO_TCP,
 				   .port = 8080,
+				   .port_hi = 8080,
 				   .peer = "api",
-				   .proc = {"/usr/bin/curl", "curl"}};
+				   .exe = "/usr/bin/curl",
+				   .comm = "curl"};
 	struct usage *u = usage_new();
 	struct hits h;
 
@@ -213,13 +215,13 @@ START_TEST(test_distinct_rules)
 			r.port = 8081;
 			break;
 		case 3:
-			snprintf(r.peer, sizeof(r.peer), "db");
+			r.peer = "db";
 			break;
 		case 4:
-			snprintf(r.proc.exe, sizeof(r.proc.exe), "/x");
+			r.exe = "/x";
 			break;
 		case 5:
-			snprintf(r.proc.comm, sizeof(r.proc.comm), "x");
+			r.comm = "x";
 			break;
 		case 6:
 			r.any_process = 1;
