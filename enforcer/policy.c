@@ -73,7 +73,7 @@ static int policy_rule_from_edge(struct policy_workload *w,
 	r->dir = e->key.dir;
 	r->proto = e->key.proto;
 	r->port = e->key.port;
-	r->port_hi = e->key.port;
+	r->port_hi = e->port_hi > e->key.port ? e->port_hi : e->key.port;
 	r->any_process = e->any_process != 0;
 	r->peer = strpool_add(w->strs, e->key.peer);
 	r->exe = strpool_add(w->strs, r->any_process ? "" : e->key.proc.exe);

@@ -12,6 +12,7 @@
 
 #include "nseg/log.h"
 #include "nseg/store.h"
+#include "store_int.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -38,6 +39,13 @@
  * are absolute paths, "?" or "[kernel]"), and a plain UNIQUE on text
  * columns needs no NULL handling. The UNIQUE index also serves the join
  * from edges.
+ *
+ * v4: policies as code. An edge may cover a port range (port..port_hi;
+ * NULL: port alone, as every learned edge) and records where its approval
+ * came from: 'learned' for an edge the daemon saw, 'policy:FILE' for a
+ * rule a policy file brought. Rules of a policy that pins no version live
+ * in version '*' (hidden from version lists). A workload may have its own
+ * learning window.
  */
 static const char *const store_migrations[] = {
 	"CREATE TABLE workloads ("
@@ -124,6 +132,13 @@ static const char *const store_migrations[] = {
 	" last_used INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (workload_id, direction, peer, protocol, port, exe, comm)"
 	") STRICT;",
+
+	"ALTER TABLE edges ADD COLUMN port_hi INTEGER"
+	" CHECK (port_hi IS NULL OR port_hi BETWEEN port AND 65535);"
+	"ALTER TABLE edges ADD COLUMN origin TEXT NOT NULL DEFAULT 'learned'"
+	" CHECK (origin = 'learned' OR origin LIKE 'policy:%');"
+	"ALTER TABLE workloads ADD COLUMN learn_window_ms INTEGER"
+	" CHECK (learn_window_ms IS NULL OR learn_window_ms > 0);",
 };
 
 #define STORE_N_MIGRATIONS \
@@ -169,7 +184,7 @@ enum store_st {
 	"e.id, e.version, e.exe, e.comm, e.direction, e.peer, e.peer_exe,"  \
 	" e.peer_comm, e.protocol, e.port, e.state, e.count, e.first_seen," \
 	" e.last_seen, e.any_process, e.decided_by, e.decided_at, u.hits,"  \
-	" u.bytes, u.last_used"
+	" u.bytes, u.last_used, e.port_hi, e.origin"
 
 /*
  * An edge with the usage of the rule it folds into (policy.h): version and
@@ -244,6 +259,7 @@ static const char *const store_sql[ST_COUNT] = {
 			 "  WHERE e.workload_id = w.id), w.revision"
 			 " FROM workloads w ORDER BY w.name",
 	[ST_WL_VERSIONS] = "SELECT version FROM versions WHERE workload_id = ?1"
+			   " AND version != '" STORE_VERSION_ANY "'"
 			   " ORDER BY first_seen, version",
 	[ST_WL_GET] = "SELECT id, mode, revision FROM workloads WHERE name = ?1",
 	[ST_WL_SET_MODE] = "UPDATE workloads SET mode = ?2 WHERE id = ?1",
@@ -583,6 +599,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
 /* Runs a cached statement that returns no rows. */
 static int store_run(struct store *s, enum store_st which, const char *fn)
 {
@@ -669,8 +690,7 @@ static int64_t store_workload_id(struct store *s, const char *name)
 	return id;
 }
 
-static int64_t store_workload_ensure(struct store *s, const char *name,
-				     int64_t now)
+int64_t store_workload_ensure(struct store *s, const char *name, int64_t now)
 {
 	sqlite3_stmt *st = s->st[ST_WL_INSERT];
 	int64_t id = store_workload_id(s, name);
@@ -896,7 +916,9 @@ static int store_row_texts(sqlite3_stmt *st, struct store_edge *e)
 	       store_col_text(st, 10, e->state, sizeof(e->state), "state",
 			      e->id) ||
 	       store_col_text(st, 15, e->decided_by, sizeof(e->decided_by),
-			      "decided_by", e->id);
+			      "decided_by", e->id) ||
+	       store_col_text(st, 21, e->origin, sizeof(e->origin), "origin",
+			      e->id);
 }
 
 /* e->key.workload is already set by the caller. */
@@ -929,6 +951,9 @@ static int store_row_edge(sqlite3_stmt *st, struct store_edge *e)
 	e->hits = (uint64_t)sqlite3_column_int64(st, 17);
 	e->hit_bytes = (uint64_t)sqlite3_column_int64(st, 18);
 	e->last_used = sqlite3_column_int64(st, 19);
+	e->port_hi = sqlite3_column_type(st, 20) == SQLITE_NULL
+			     ? e->key.port
+			     : (uint16_t)sqlite3_column_int(st, 20);
 	return 0;
 }
 

@@ -32,9 +32,14 @@
 #include "nseg/edge.h"
 
 /* The schema version this code writes and the newest it can open. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id of an nseg database ("nseg"). */
 #define STORE_APPLICATION_ID 0x6e736567
+/* The version of rules a policy file applies to every version. */
+#define STORE_VERSION_ANY "*"
+/* Where an approval came from: a learned edge, or "policy:FILE". */
+#define STORE_ORIGIN_LEARNED "learned"
+#define STORE_ORIGIN_POLICY "policy:"
 
 struct store;
 
@@ -94,6 +99,8 @@ struct store_edge {
 	 */
 	uint64_t hits, hit_bytes;
 	int64_t last_used;
+	uint16_t port_hi; /* == key.port but for a policy rule's port range */
+	char origin[NSEG_NAME_MAX + 8]; /* STORE_ORIGIN_LEARNED or _POLICY.. */
 };
 
 /*

@@ -571,7 +571,7 @@ static const struct {
 } bad_db_cases[] = {
 	{ "CREATE TABLE t (x); PRAGMA user_version = 99; "
 	  "PRAGMA application_id = 1853056359",
-	  { "schema version 99", "newer", "(3)" } },
+	  { "schema version 99", "newer", "(4)" } },
 	{ "CREATE TABLE foo (x)", { "not an nseg database", "no nseg", "" } },
 	{ "PRAGMA application_id = 42", { "not an nseg database", "0x2a", "" } },
 	{ NULL, { "nseg.db", "not a database", "" } },
@@ -1641,8 +1641,12 @@ START_TEST(test_migrate_v2_to_v3)
 	ck_assert_int_eq(store_alert_add(s, &a), 0);
 	ck_assert_int_eq(a.id, 2);
 	store_close(s);
-	ck_assert_int_eq(raw_int("PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 1);
+	/* v4: old edges are learned, each on its own port. */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM edges WHERE origin ="
+				 " 'learned' AND port_hi IS NULL"),
+			 raw_int("SELECT count(*) FROM edges"));
 	/* Opening again changes nothing. */
 	s = open_ok();
 	check_v2_edges(s, 1, 1);
