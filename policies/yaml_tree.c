@@ -38,14 +38,17 @@ struct yaml_doc {
 };
 
 struct loader {
-	struct yaml_doc *doc;
+	const char *name;
+	struct yaml_doc *doc; /* the document being built */
+	struct yaml_doc **docs;
+	size_t n_docs, cap_docs, max_docs;
+	size_t n_nodes; /* over all documents: the cap is for the input */
 	struct yaml_error *err;
 	const char *buf;
 	size_t len;
 	yaml_parser_t parser;
 	struct yaml_node *stack[YAML_TREE_MAX_DEPTH];
 	int depth;
-	int n_docs;
 };
 
 static void error_set(struct yaml_error *err, const char *file, int line,
@@ -121,7 +124,7 @@ static void loader_error(struct loader *ld, const yaml_mark_t *mark,
 	va_list ap;
 
 	va_start(ap, fmt);
-	error_vset(ld->err, ld->doc->name, (int)mark->line + 1,
+	error_vset(ld->err, ld->name, (int)mark->line + 1,
 		   (int)mark->column + 1, fmt, ap);
 	va_end(ap);
 }
@@ -161,11 +164,11 @@ static void loader_parser_error(struct loader *ld)
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		error_set(ld->err, ld->doc->name, 0, 0, "out of memory");
+		error_set(ld->err, ld->name, 0, 0, "out of memory");
 		break;
 	case YAML_READER_ERROR:
 		buf_position(ld->buf, ld->len, p->problem_offset, &line, &col);
-		error_set(ld->err, ld->doc->name, line, col, "%s", problem);
+		error_set(ld->err, ld->name, line, col, "%s", problem);
 		break;
 	default:
 		if (p->context != NULL)
@@ -186,7 +189,7 @@ static struct yaml_node *loader_node_new(struct loader *ld,
 	struct yaml_doc *doc = ld->doc;
 	struct yaml_node *node;
 
-	if (doc->n_nodes >= YAML_TREE_MAX_NODES) {
+	if (ld->n_nodes >= YAML_TREE_MAX_NODES) {
 		loader_error(ld, mark, "more than %d nodes",
 			     YAML_TREE_MAX_NODES);
 		return NULL;
@@ -208,6 +211,7 @@ static struct yaml_node *loader_node_new(struct loader *ld,
 	node->col = (int)mark->column + 1;
 	node->file = doc->name;
 	doc->nodes[doc->n_nodes++] = node;
+	ld->n_nodes++;
 	return node;
 nomem:
 	loader_error(ld, mark, "out of memory");
@@ -361,6 +365,67 @@ static int loader_close(struct loader *ld)
 	return 0;
 }
 
+static struct yaml_doc *doc_new(const char *name)
+{
+	struct yaml_doc *doc = calloc(1, sizeof(*doc));
+
+	if (doc == NULL || (doc->name = strdup(name)) == NULL) {
+		free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* A document is on the loader's list from its start, so that an error
+ * half way through it frees it with the others. */
+static int loader_doc_start(struct loader *ld, const yaml_event_t *ev)
+{
+	struct yaml_doc *doc;
+
+	if (ld->n_docs == ld->max_docs) {
+		loader_error(ld, &ev->start_mark,
+			     "multiple documents are not supported");
+		return -1;
+	}
+	if (ld->n_docs == ld->cap_docs) {
+		size_t cap = ld->cap_docs ? ld->cap_docs * 2 : 4;
+		void *p = reallocarray(ld->docs, cap, sizeof(*ld->docs));
+
+		if (p == NULL)
+			goto nomem;
+		ld->docs = p;
+		ld->cap_docs = cap;
+	}
+	doc = doc_new(ld->name);
+	if (doc == NULL)
+		goto nomem;
+	ld->docs[ld->n_docs++] = doc;
+	ld->doc = doc;
+	return 0;
+nomem:
+	loader_error(ld, &ev->start_mark, "out of memory");
+	return -1;
+}
+
+/* A document that is only "---" or "~" reads as an empty mapping: a
+ * config file with every line commented out is valid. */
+static int loader_doc_end(struct loader *ld)
+{
+	static const yaml_mark_t start = { 0, 0, 0 };
+	struct yaml_node *root = ld->doc->root;
+
+	if (root == NULL) {
+		root = loader_node_new(ld, YAML_TREE_MAPPING, &start);
+		if (root == NULL)
+			return -1;
+		ld->doc->root = root;
+	} else if (yaml_tree_is_null(root)) {
+		root->kind = YAML_TREE_MAPPING;
+	}
+	ld->doc = NULL;
+	return 0;
+}
+
 static int loader_event(struct loader *ld, const yaml_event_t *ev, int *done)
 {
 	switch (ev->type) {
@@ -368,12 +433,9 @@ static int loader_event(struct loader *ld, const yaml_event_t *ev, int *done)
 		*done = 1;
 		return 0;
 	case YAML_DOCUMENT_START_EVENT:
-		if (ld->n_docs++ > 0) {
-			loader_error(ld, &ev->start_mark,
-				     "multiple documents are not supported");
-			return -1;
-		}
-		return 0;
+		return loader_doc_start(ld, ev);
+	case YAML_DOCUMENT_END_EVENT:
+		return loader_doc_end(ld);
 	case YAML_ALIAS_EVENT:
 		loader_error(ld, &ev->start_mark, "aliases are not supported");
 		return -1;
@@ -407,24 +469,6 @@ static int loader_run(struct loader *ld)
 	return rc;
 }
 
-/* No document, or one that is only "---" or "~", reads as an empty
- * mapping: a config file with every line commented out is valid. */
-static int loader_finish(struct loader *ld)
-{
-	static const yaml_mark_t start = { 0, 0, 0 };
-	struct yaml_node *root = ld->doc->root;
-
-	if (root == NULL) {
-		root = loader_node_new(ld, YAML_TREE_MAPPING, &start);
-		if (root == NULL)
-			return -1;
-		ld->doc->root = root;
-	} else if (yaml_tree_is_null(root)) {
-		root->kind = YAML_TREE_MAPPING;
-	}
-	return 0;
-}
-
 void yaml_tree_free(struct yaml_doc *doc)
 {
 	if (doc == NULL)
@@ -439,48 +483,90 @@ void yaml_tree_free(struct yaml_doc *doc)
 	free(doc);
 }
 
-struct yaml_doc *yaml_tree_load_buf(const char *name, const char *buf,
-				    size_t len, size_t max_bytes,
-				    struct yaml_error *err)
+void yaml_tree_docs_free(struct yaml_docs *docs)
 {
-	struct loader ld = { .err = err };
-	int line, col, rc = -1;
+	if (docs == NULL)
+		return;
+	for (size_t i = 0; i < docs->n; i++)
+		yaml_tree_free(docs->docs[i]);
+	free(docs->docs);
+	docs->docs = NULL;
+	docs->n = 0;
+}
 
+/* Parses up to max_docs documents onto ld->docs; on failure the caller
+ * still frees what is there. */
+static int loader_load(struct loader *ld, const char *name, const char *buf,
+		       size_t len, size_t max_bytes)
+{
+	int line, col, rc;
+
+	ld->name = name;
 	if (max_bytes == 0)
 		max_bytes = YAML_TREE_MAX_BYTES_DEFAULT;
 	if (buf == NULL) /* libyaml asserts on a NULL input */
 		len = 0;
-	ld.buf = buf ? buf : "";
-	ld.len = len;
-	buf = ld.buf;
+	ld->buf = buf ? buf : "";
+	ld->len = len;
 	if (len > max_bytes) {
-		buf_position(buf, len, max_bytes, &line, &col);
-		error_set(err, name, line, col, "input is larger than %zu bytes",
-			  max_bytes);
-		return NULL;
+		buf_position(ld->buf, len, max_bytes, &line, &col);
+		error_set(ld->err, name, line, col,
+			  "input is larger than %zu bytes", max_bytes);
+		return -1;
 	}
-	ld.doc = calloc(1, sizeof(*ld.doc));
-	if (ld.doc == NULL || (ld.doc->name = strdup(name)) == NULL) {
-		error_set(err, name, 0, 0, "out of memory");
-		free(ld.doc);
-		return NULL;
+	if (!yaml_parser_initialize(&ld->parser)) {
+		error_set(ld->err, name, 0, 0, "out of memory");
+		return -1;
 	}
-	if (!yaml_parser_initialize(&ld.parser)) {
-		error_set(err, name, 0, 0, "out of memory");
-		goto out;
+	yaml_parser_set_input_string(&ld->parser,
+				     (const unsigned char *)ld->buf, len);
+	rc = loader_run(ld);
+	yaml_parser_delete(&ld->parser);
+	return rc;
+}
+
+int yaml_tree_load_buf_multi(const char *name, const char *buf, size_t len,
+			     size_t max_bytes, struct yaml_docs *out,
+			     struct yaml_error *err)
+{
+	struct loader ld = { .err = err, .max_docs = SIZE_MAX };
+	struct yaml_docs docs;
+
+	out->docs = NULL;
+	out->n = 0;
+	if (loader_load(&ld, name, buf, len, max_bytes) < 0) {
+		docs = (struct yaml_docs){ ld.docs, ld.n_docs };
+		yaml_tree_docs_free(&docs);
+		return -1;
 	}
-	yaml_parser_set_input_string(&ld.parser, (const unsigned char *)buf,
-				     len);
-	rc = loader_run(&ld);
-	if (rc == 0)
-		rc = loader_finish(&ld);
-	yaml_parser_delete(&ld.parser);
-out:
+	out->docs = ld.docs;
+	out->n = ld.n_docs;
+	return 0;
+}
+
+struct yaml_doc *yaml_tree_load_buf(const char *name, const char *buf,
+				    size_t len, size_t max_bytes,
+				    struct yaml_error *err)
+{
+	static const yaml_mark_t start = { 0, 0, 0 };
+	struct loader ld = { .err = err, .max_docs = 1 };
+	struct yaml_doc *doc = NULL;
+	yaml_event_t none = { .type = YAML_DOCUMENT_START_EVENT,
+			      .start_mark = start };
+	int rc;
+
+	rc = loader_load(&ld, name, buf, len, max_bytes);
+	/* no document at all: an empty mapping, as for "---" alone */
+	if (rc == 0 && ld.n_docs == 0)
+		rc = loader_doc_start(&ld, &none) < 0 ? -1 : loader_doc_end(&ld);
+	if (ld.n_docs > 0)
+		doc = ld.docs[0];
+	free(ld.docs);
 	if (rc < 0) {
-		yaml_tree_free(ld.doc);
+		yaml_tree_free(doc);
 		return NULL;
 	}
-	return ld.doc;
+	return doc;
 }
 
 /* Reads at most max + 1 bytes: one more than allowed proves "too big". */

@@ -13,8 +13,7 @@
 
 #define QUOTE_MAX 48
 
-/* The value as it can safely be shown: shortened, control bytes escaped. */
-static const char *value_quote(const char *s, char *out, size_t outlen)
+const char *yaml_tree_quote(const char *s, char *out, size_t outlen)
 {
 	size_t o = 0, i;
 
@@ -66,7 +65,7 @@ int yaml_tree_get_bool(const struct yaml_node *node, int *out,
 	static const char *const yes[] = { "true", "yes", "on" };
 	static const char *const no[] = { "false", "no", "off" };
 	const char *v = scalar_or_error(node, "true or false", err);
-	char q[4 * QUOTE_MAX + 8];
+	char q[YAML_TREE_QUOTE_LEN];
 
 	if (v == NULL)
 		return -1;
@@ -81,7 +80,7 @@ int yaml_tree_get_bool(const struct yaml_node *node, int *out,
 		}
 	}
 	yaml_tree_error_at(err, node, "expected true or false, got '%s'",
-			   value_quote(v, q, sizeof(q)));
+			   yaml_tree_quote(v, q, sizeof(q)));
 	return -1;
 }
 
@@ -110,7 +109,7 @@ int yaml_tree_get_uint(const struct yaml_node *node, uint64_t min,
 {
 	const char *v = scalar_or_error(node, "an integer", err);
 	const char *end;
-	char q[4 * QUOTE_MAX + 8];
+	char q[YAML_TREE_QUOTE_LEN];
 	uint64_t n;
 
 	if (v == NULL)
@@ -122,7 +121,7 @@ int yaml_tree_get_uint(const struct yaml_node *node, uint64_t min,
 				   "got '%s'",
 				   (unsigned long long)min,
 				   (unsigned long long)max,
-				   value_quote(v, q, sizeof(q)));
+				   yaml_tree_quote(v, q, sizeof(q)));
 		return -1;
 	}
 	*out = n;
@@ -146,7 +145,7 @@ int yaml_tree_get_duration_ms(const struct yaml_node *node, uint64_t *out,
 {
 	const char *v = scalar_or_error(node, "a duration", err);
 	const char *end;
-	char q[4 * QUOTE_MAX + 8];
+	char q[YAML_TREE_QUOTE_LEN];
 	uint64_t n;
 
 	if (v == NULL)
@@ -167,7 +166,7 @@ int yaml_tree_get_duration_ms(const struct yaml_node *node, uint64_t *out,
 	yaml_tree_error_at(err, node,
 			   "expected a duration such as 500ms, 2s, 5m, 24h or "
 			   "1d, got '%s'",
-			   value_quote(v, q, sizeof(q)));
+			   yaml_tree_quote(v, q, sizeof(q)));
 	return -1;
 }
 
@@ -175,7 +174,7 @@ int yaml_tree_get_enum(const struct yaml_node *node, const char *const *names,
 		       int *out, struct yaml_error *err)
 {
 	const char *v = scalar_or_error(node, "a name", err);
-	char list[256] = "", q[4 * QUOTE_MAX + 8];
+	char list[256] = "", q[YAML_TREE_QUOTE_LEN];
 	size_t len = 0;
 	int i;
 
@@ -192,7 +191,7 @@ int yaml_tree_get_enum(const struct yaml_node *node, const char *const *names,
 					j == 0 ? "" : j == i - 1 ? " or " : ", ",
 					names[j]);
 	yaml_tree_error_at(err, node, "expected %s, got '%s'", list,
-			   value_quote(v, q, sizeof(q)));
+			   yaml_tree_quote(v, q, sizeof(q)));
 	return -1;
 }
 
@@ -278,29 +277,35 @@ static int key_allowed(const char *key, const char *const *allowed)
 	return 0;
 }
 
+int yaml_tree_check_key(const struct yaml_node *k,
+			const char *const *allowed, struct yaml_error *err)
+{
+	const char *key = yaml_tree_scalar(k), *hint;
+	char q[YAML_TREE_QUOTE_LEN];
+
+	if (key == NULL)
+		return yaml_tree_expect(k, YAML_TREE_SCALAR, err);
+	if (key_allowed(key, allowed))
+		return 0;
+	hint = key_hint(key, allowed);
+	yaml_tree_quote(key, q, sizeof(q));
+	if (hint != NULL)
+		yaml_tree_error_at(err, k,
+				   "unknown key '%s' (did you mean '%s'?)", q,
+				   hint);
+	else
+		yaml_tree_error_at(err, k, "unknown key '%s'", q);
+	return -1;
+}
+
 int yaml_tree_check_keys(const struct yaml_node *map,
 			 const char *const *allowed, struct yaml_error *err)
 {
-	char q[4 * QUOTE_MAX + 8];
-
 	if (yaml_tree_expect(map, YAML_TREE_MAPPING, err) < 0)
 		return -1;
-	for (size_t i = 0; i < yaml_tree_len(map); i++) {
-		const struct yaml_node *k = yaml_tree_map_key(map, i);
-		const char *key = yaml_tree_scalar(k), *hint;
-
-		if (key_allowed(key, allowed))
-			continue;
-		hint = key_hint(key, allowed);
-		value_quote(key, q, sizeof(q));
-		if (hint != NULL)
-			yaml_tree_error_at(err, k,
-					   "unknown key '%s' (did you mean "
-					   "'%s'?)",
-					   q, hint);
-		else
-			yaml_tree_error_at(err, k, "unknown key '%s'", q);
-		return -1;
-	}
+	for (size_t i = 0; i < yaml_tree_len(map); i++)
+		if (yaml_tree_check_key(yaml_tree_map_key(map, i), allowed,
+					err) < 0)
+			return -1;
 	return 0;
 }

@@ -26,6 +26,9 @@
 #define POLICY_DOC_MAX_BYTES (1u << 20)
 /* Rules (after port-list expansion) per document. */
 #define POLICY_DOC_MAX_RULES 10000
+/* Messages kept per struct policy_doc_diags; the last one kept says that
+ * more were dropped (n_errors still counts them all). */
+#define POLICY_DOC_MAX_DIAGS 100
 
 struct policy_doc_rule {
 	uint8_t dir;   /* NSEG_EGRESS / NSEG_INGRESS */
@@ -60,10 +63,11 @@ struct policy_doc_diag {
 	char msg[512];
 };
 
+/* Zero-initialise before the first use. */
 struct policy_doc_diags {
 	struct policy_doc_diag *items;
 	size_t n;
-	size_t n_errors;
+	size_t n_errors; /* every error, kept in items or not */
 };
 
 /*
@@ -77,6 +81,16 @@ struct policy_doc_diags {
 int policy_doc_parse(const char *file, const char *text, size_t len,
 		     struct policy_doc_set *out, struct policy_doc_diags *diags);
 
+/*
+ * Reads path and parses it as policy_doc_parse() does. A regular file
+ * larger than POLICY_DOC_MAX_BYTES is refused without being read; a file
+ * that cannot be read is an error "path: strerror". Same ownership and
+ * return value as policy_doc_parse().
+ */
+int policy_doc_load_file(const char *path, struct policy_doc_set *out,
+			 struct policy_doc_diags *diags);
+
+/* Free what the structures hold and empty them; NULL is a no-op. */
 void policy_doc_set_free(struct policy_doc_set *set);
 void policy_doc_diags_free(struct policy_doc_diags *diags);
 
@@ -88,8 +102,17 @@ int policy_doc_diag_add(struct policy_doc_diags *diags, int warning,
 /*
  * Writes doc as one YAML document ("---" first) that policy_doc_parse()
  * accepts and that loads back to the same rules. comment, when not NULL,
- * is written as "# " lines before the document. Returns 0, or -1 on a
- * write error (errno set).
+ * is written as "# " lines after the "---" (one per line of comment,
+ * control characters and non-ASCII bytes replaced by '?').
+ *
+ * Rules of the same direction, peer, protocol and process are folded into
+ * one rule with a port (type) list, at the place of the first of them;
+ * egress rules come before ingress rules. The output loads back to the
+ * same rules in that order (the same set as doc's), and writing what it
+ * loads to gives the same bytes again. Returns 0, or -1 with errno set:
+ * a write error, EINVAL for a rule the schema cannot express (another
+ * protocol, an ICMP type range), EILSEQ for a string that is not valid
+ * UTF-8.
  */
 int policy_doc_write(FILE *f, const struct policy_doc *doc,
 		     const char *comment);

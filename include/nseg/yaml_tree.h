@@ -5,9 +5,10 @@
  *
  * Loading is for hostile input: the size of the input, the nesting depth
  * and the number of nodes are capped; aliases are refused (which also
- * refuses alias bombs); anchors and tags are accepted and ignored; exactly
- * one document is allowed (an empty input is an empty mapping); duplicate
- * mapping keys and non-scalar keys are errors. Every failure fills a
+ * refuses alias bombs); anchors and tags are accepted and ignored; the
+ * single-document loaders allow exactly one document (an empty input is an
+ * empty mapping), yaml_tree_load_buf_multi() any number; duplicate mapping
+ * keys and non-scalar keys are errors. Every failure fills a
  * struct yaml_error with the position it was found at.
  *
  * Nodes belong to their document: every pointer returned by an accessor
@@ -62,6 +63,27 @@ struct yaml_doc *yaml_tree_load_buf(const char *name, const char *buf,
 				    size_t len, size_t max_bytes,
 				    struct yaml_error *err);
 
+/* The documents of a "---"-separated stream, in input order. */
+struct yaml_docs {
+	struct yaml_doc **docs;
+	size_t n;
+};
+
+/*
+ * As yaml_tree_load_buf(), for a stream of any number of documents: an
+ * input with none (empty, only comments) gives n == 0; a document that is
+ * only "---" or "~" is an empty mapping. The caps on size and node count
+ * apply to the whole input, the depth cap to each document. Returns 0
+ * with *out filled (the caller frees it with yaml_tree_docs_free()), or -1
+ * with err set and *out empty: one bad document fails the whole load.
+ */
+int yaml_tree_load_buf_multi(const char *name, const char *buf, size_t len,
+			     size_t max_bytes, struct yaml_docs *out,
+			     struct yaml_error *err);
+
+/* Frees every document of docs and empties it; NULL is a no-op. */
+void yaml_tree_docs_free(struct yaml_docs *docs);
+
 /* Frees the document and all its nodes; NULL is a no-op. */
 void yaml_tree_free(struct yaml_doc *doc);
 
@@ -71,6 +93,13 @@ const struct yaml_node *yaml_tree_root(const struct yaml_doc *doc);
 /* Writes "file:line:col: message" (or "file: message" without position)
  * into buf and returns buf. */
 char *yaml_tree_strerror(const struct yaml_error *err, char *buf, size_t len);
+
+/* Longest text yaml_tree_quote() writes, with the NUL. */
+#define YAML_TREE_QUOTE_LEN (4 * 48 + 8)
+
+/* s as it can safely be shown in a message: cut after 48 bytes (with
+ * "..."), control bytes written as \xNN. Returns out. */
+const char *yaml_tree_quote(const char *s, char *out, size_t outlen);
 
 /* Sets err to a message at node's position (printf-style). */
 void yaml_tree_error_at(struct yaml_error *err, const struct yaml_node *node,
@@ -143,5 +172,10 @@ int yaml_tree_expect(const struct yaml_node *node, enum yaml_tree_kind kind,
  */
 int yaml_tree_check_keys(const struct yaml_node *map,
 			 const char *const *allowed, struct yaml_error *err);
+
+/* The same check for one key node of a mapping, for callers that report
+ * every unknown key rather than the first. */
+int yaml_tree_check_key(const struct yaml_node *key,
+			const char *const *allowed, struct yaml_error *err);
 
 #endif

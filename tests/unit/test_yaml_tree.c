@@ -443,6 +443,7 @@ START_TEST(test_check_keys)
 					       "socket", "protocol", NULL };
 	struct yaml_error err;
 	struct yaml_doc *doc = load(key_cases[_i].text, &err);
+	const struct yaml_node *root;
 	char buf[600];
 	int rc;
 
@@ -453,7 +454,128 @@ START_TEST(test_check_keys)
 	else
 		ck_assert_str_eq(yaml_tree_strerror(&err, buf, sizeof(buf)),
 				 key_cases[_i].error);
+	/* key by key, the first bad one gives the same message */
+	root = yaml_tree_root(doc);
+	for (size_t i = 0; rc < 0 && yaml_tree_kind(root) == YAML_TREE_MAPPING &&
+			   i < yaml_tree_len(root);
+	     i++) {
+		const struct yaml_node *k = yaml_tree_map_key(root, i);
+
+		if (yaml_tree_check_key(k, allowed, &err) < 0) {
+			ck_assert_str_eq(yaml_tree_strerror(&err, buf,
+							    sizeof(buf)),
+					 key_cases[_i].error);
+			break;
+		}
+	}
 	yaml_tree_free(doc);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	size_t n;       /* documents */
+	size_t lens[3]; /* keys of each root mapping */
+	int lines[3];   /* line of each root */
+} multi_cases[] = {
+	{ "", 0, { 0 }, { 0 } },
+	{ "# only a comment\n", 0, { 0 }, { 0 } },
+	{ "a: 1\n", 1, { 1 }, { 1 } },
+	{ "---\n", 1, { 0 }, { 1 } },
+	{ "a: 1\n---\nb: 2\nc: 3\n", 2, { 1, 2 }, { 1, 3 } },
+	{ "---\na: 1\n---\n---\n# x\nb: 1\n...\n", 3, { 1, 0, 1 },
+	  { 2, 1, 6 } },
+};
+
+START_TEST(test_multi)
+{
+	struct yaml_docs docs = { (void *)1, 99 };
+	struct yaml_error err;
+	const char *text = multi_cases[_i].text;
+
+	ck_assert_int_eq(yaml_tree_load_buf_multi("t.yaml", text, strlen(text),
+						  0, &docs, &err),
+			 0);
+	ck_assert_uint_eq(docs.n, multi_cases[_i].n);
+	for (size_t i = 0; i < docs.n; i++) {
+		const struct yaml_node *root = yaml_tree_root(docs.docs[i]);
+
+		ck_assert_int_eq(yaml_tree_kind(root), YAML_TREE_MAPPING);
+		ck_assert_uint_eq(yaml_tree_len(root), multi_cases[_i].lens[i]);
+		if (multi_cases[_i].lens[i] > 0)
+			ck_assert_int_eq(yaml_tree_line(root),
+					 multi_cases[_i].lines[i]);
+	}
+	yaml_tree_docs_free(&docs);
+	ck_assert_uint_eq(docs.n, 0);
+	yaml_tree_docs_free(&docs);
+	yaml_tree_docs_free(NULL);
+}
+END_TEST
+
+/* Loads text as a stream, which must fail, and returns the error. */
+static const char *multi_error(const char *text, size_t max_bytes)
+{
+	static char buf[600];
+	struct yaml_docs docs;
+	struct yaml_error err;
+
+	if (yaml_tree_load_buf_multi("t.yaml", text, strlen(text), max_bytes,
+				     &docs, &err) == 0) {
+		yaml_tree_docs_free(&docs);
+		return "(loaded)";
+	}
+	ck_assert_ptr_null(docs.docs);
+	ck_assert_uint_eq(docs.n, 0);
+	return yaml_tree_strerror(&err, buf, sizeof(buf));
+}
+
+START_TEST(test_multi_errors)
+{
+	char *deep = nested(YAML_TREE_MAX_DEPTH + 1);
+	char *s = malloc(2 * strlen(deep) + 64);
+
+	ck_assert_str_eq(multi_error("a: 1\n---\nb: &x 1\nc: *x\n", 0),
+			 "t.yaml:4:4: aliases are not supported");
+	ck_assert_str_eq(multi_error("a: 1\n---\nb: 1\nb: 2\n", 0),
+			 "t.yaml:4:1: duplicate key 'b' (first defined at "
+			 "3:1)");
+	ck_assert_str_eq(multi_error("a: 1\n---\nb: [1\n", 0),
+			 "t.yaml:4:1: did not find expected ',' or ']' "
+			 "(while parsing a flow sequence started at 3:4)");
+	ck_assert_str_eq(multi_error("a: 1\n---\nb: 22\n", 10),
+			 "t.yaml:3:2: input is larger than 10 bytes");
+	/* the depth cap is per document: 64 levels in each is fine */
+	sprintf(s, "a: 1\n---\n%s\n", deep);
+	ck_assert_str_eq(multi_error(s, 0),
+			 "t.yaml:3:65: nesting deeper than 64 levels");
+	free(deep);
+	deep = nested(YAML_TREE_MAX_DEPTH);
+	sprintf(s, "%s\n---\n%s\n", deep, deep);
+	ck_assert_str_eq(multi_error(s, 0), "(loaded)");
+	free(deep);
+	free(s);
+}
+END_TEST
+
+/* The node cap is for the whole input, not per document: 30000
+ * documents of 5 nodes each exceed it. */
+START_TEST(test_multi_node_count)
+{
+	static const char one[] = "---\na: b\nc: d\n";
+	size_t n = 30000, len = strlen(one);
+	char *s = malloc(n * len + 1);
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * len, one, len);
+	s[n * len] = '\0';
+	/* node 100001 is the root mapping of document 20001 (line 60002),
+	 * as libyaml marks it: at the start of its first key */
+	ck_assert_str_eq(multi_error(s, n * len),
+			 "t.yaml:60002:1: more than 100000 nodes");
+	s[20000 * len] = '\0';
+	ck_assert_str_eq(multi_error(s, n * len), "(loaded)");
+	free(s);
 }
 END_TEST
 
@@ -469,6 +591,9 @@ static Suite *yaml_tree_suite(void)
 	tcase_add_test(tc, test_node_count);
 	tcase_add_test(tc, test_too_big);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_loop_test(tc, test_multi, 0, ARRAY_SIZE(multi_cases));
+	tcase_add_test(tc, test_multi_errors);
+	tcase_add_test(tc, test_multi_node_count);
 	tcase_add_loop_test(tc, test_get_bool, 0, ARRAY_SIZE(bool_cases));
 	tcase_add_loop_test(tc, test_get_uint, 0, ARRAY_SIZE(uint_cases));
 	tcase_add_loop_test(tc, test_get_duration, 0,
