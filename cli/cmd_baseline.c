@@ -45,6 +45,13 @@ static int cmd_baseline_row(struct table *t, const json_t *rec)
 					     sizeof(buf[c]));
 	cells[B_PROC] = table_fmt_process(table_get(rec, "process"),
 					  buf[B_PROC], sizeof(buf[B_PROC]));
+	/* A policy's rule may span ports: "7000-7010". */
+	if (json_is_integer(table_get(rec, "port_hi")) &&
+	    json_is_integer(table_get(rec, "port")))
+		snprintf(buf[B_PORT], sizeof(buf[B_PORT]), "%lld-%lld",
+			 (long long)json_integer_value(table_get(rec, "port")),
+			 (long long)json_integer_value(
+				 table_get(rec, "port_hi")));
 	cells[B_PEER_PROC] =
 	    table_fmt_process(table_get(rec, "peer.process"), buf[B_PEER_PROC],
 			      sizeof(buf[B_PEER_PROC]));

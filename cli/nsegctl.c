@@ -19,6 +19,8 @@ static const struct cli_cmd *const nsegctl_cmds[] = {
     &cmd_baseline_def,
     &cmd_mode_def,
     &cmd_alerts_def,
+    &cmd_policy_def,
+    &cmd_diff_def,
 };
 
 #define NSEGCTL_NCMDS (sizeof(nsegctl_cmds) / sizeof(nsegctl_cmds[0]))

@@ -25,8 +25,8 @@
 /* At most this many ids in one request. */
 #define CTL_DECIDE_MAX_IDS 65536
 
-static const char *ctl_workload_arg(struct ctl_conn *c, const json_t *args,
-				    const char *cmd)
+const char *ctl_workload_arg(struct ctl_conn *c, const json_t *args,
+			     const char *cmd)
 {
 	json_t *jw = json_object_get(args, "workload");
 
@@ -39,8 +39,7 @@ static const char *ctl_workload_arg(struct ctl_conn *c, const json_t *args,
 	return json_string_value(jw);
 }
 
-/* "uid 0 (root)": who decided, as the kernel vouched for the peer. */
-static void ctl_who(struct ctl_conn *c, char *out, size_t len)
+void ctl_who(struct ctl_conn *c, char *out, size_t len)
 {
 	uid_t uid = ctl_conn_uid(c);
 	struct passwd *pw = getpwuid(uid);
@@ -87,8 +86,7 @@ static int ctl_edge_ids(struct ctl_conn *c, const json_t *args,
 	return 0;
 }
 
-/* Stored: now make memory and kernel follow. */
-static void ctl_apply(struct daemon *d, const char *workload)
+void ctl_baseline_reload(struct daemon *d, const char *workload)
 {
 	if (policy_load(d->policy, d->store, workload) == -1) {
 		log_warnx("%s: reloading the baseline failed; tables keep the "
@@ -142,7 +140,7 @@ static void ctl_decide(struct ctl_conn *c, const json_t *args,
 	if (changed > 0) {
 		log_info("%s: %d edges %s by %s (revision %lld)", wl, changed,
 			 state, who, (long long)rev);
-		ctl_apply(d, wl);
+		ctl_baseline_reload(d, wl);
 	}
 	ctl_reply_record(c, json_pack("{s:s, s:i, s:I}", "workload", wl,
 				      "changed", changed, "revision",
@@ -190,7 +188,7 @@ static void ctl_mode(struct ctl_conn *c, const json_t *args, void *arg)
 	ctl_who(c, who, sizeof(who));
 	log_info("%s: mode %s -> %s by %s", wl, previous,
 		 json_string_value(jm), who);
-	ctl_apply(d, wl);
+	ctl_baseline_reload(d, wl);
 	ctl_reply_record(c, json_pack("{s:s, s:s, s:s}", "workload", wl, "mode",
 				      json_string_value(jm), "previous",
 				      previous));

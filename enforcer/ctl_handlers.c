@@ -107,7 +107,7 @@ static int ctl_status_wl_cb(const struct store_workload *sw, void *arg)
 	struct daemon *d = x[0];
 	json_t *o = json_pack("{s:s, s:s, s:I}", "name", sw->name, "mode",
 			      sw->mode, "revision", (json_int_t)sw->revision);
-	int64_t left = learn_window_left(d, sw->mode, sw->created);
+	int64_t left = learn_window_left(d, sw);
 
 	if (!o)
 		return -1;
@@ -223,7 +223,7 @@ static int ctl_workload_cb(const struct store_workload *sw, void *arg)
 			netns, "mode", sw->mode, "edges", (json_int_t)sw->n_edges,
 			"revision", (json_int_t)sw->revision);
 	if (rec) {
-		int64_t left = learn_window_left(x->d, sw->mode, sw->created);
+		int64_t left = learn_window_left(x->d, sw);
 
 		/* Seconds of learning left, under --learn-then-enforce. */
 		if (left >= 0)

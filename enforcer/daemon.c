@@ -247,7 +247,8 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	d->ctl = ctl_server_new(d->loop, d->cfg.socket_path,
 				d->cfg.socket_group, err, errlen);
 	if (!d->ctl || ctl_handlers_register(d) == -1 ||
-	    ctl_decide_register(d) == -1)
+	    ctl_decide_register(d) == -1 ||
+	    ctl_policy_register(d) == -1)
 		return -1;
 	if (discovery_start(d) == -1) {
 		snprintf(err, errlen, "discovery failed to start");

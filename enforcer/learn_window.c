@@ -19,16 +19,16 @@
 #define LEARN_WINDOW_CHECK_MS 5000
 
 struct lw_due {
+	const struct daemon *d;
 	char (*names)[NSEG_NAME_MAX];
 	size_t n, cap;
-	int64_t now, window_s;
 };
 
 static int lw_collect(const struct store_workload *w, void *arg)
 {
 	struct lw_due *x = arg;
 
-	if (strcmp(w->mode, "learn") != 0 || w->created + x->window_s > x->now)
+	if (learn_window_left(x->d, w) != 0)
 		return 0;
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 16;
@@ -86,8 +86,7 @@ static uint64_t lw_interval(const struct daemon *d)
 static void lw_check(void *arg)
 {
 	struct daemon *d = arg;
-	struct lw_due x = { .now = daemon_now(),
-			    .window_s = d->cfg.learn_window_ms / 1000 };
+	struct lw_due x = { .d = d };
 
 	d->lw_timer = evloop_timer_add(d->loop, lw_interval(d), lw_check, d);
 	/* Edges still in memory belong to the baseline being approved. */
@@ -119,14 +118,15 @@ void learn_window_stop(struct daemon *d)
 	d->lw_timer = NULL;
 }
 
-int64_t learn_window_left(const struct daemon *d, const char *mode,
-			  int64_t created)
+int64_t learn_window_left(const struct daemon *d,
+			  const struct store_workload *w)
 {
+	int64_t ms = w->learn_window_ms > 0 ? w->learn_window_ms
+					    : (int64_t)d->cfg.learn_window_ms;
 	int64_t left;
 
-	if (!d->cfg.learn_then_enforce || strcmp(mode, "learn") != 0)
+	if (!d->cfg.learn_then_enforce || strcmp(w->mode, "learn") != 0)
 		return -1;
-	left = created + (int64_t)(d->cfg.learn_window_ms / 1000) -
-	       daemon_now();
+	left = w->created + ms / 1000 - daemon_now();
 	return left > 0 ? left : 0;
 }

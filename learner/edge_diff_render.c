@@ -103,15 +103,21 @@ static void edge_diff_put(FILE *f, const char *s, size_t max)
 
 #define EDGE_DIFF_PUT(f, field) edge_diff_put(f, field, sizeof(field))
 
-static void edge_diff_put_ports(FILE *f, const struct nseg_edge_key *k)
+static void edge_diff_put_ports(FILE *f, const struct store_edge *e)
 {
 	char proto[JSONFMT_PROTO_LEN];
 
-	fprintf(f, "%s/%u", jsonfmt_proto(k->proto, proto), k->port);
+	fprintf(f, "%s/%u", jsonfmt_proto(e->key.proto, proto), e->key.port);
+	if (e->port_hi > e->key.port)
+		fprintf(f, "-%u", e->port_hi);
 }
 
 static void edge_diff_put_proc(FILE *f, const struct nseg_proc_id *p)
 {
+	if (strcmp(p->exe, "*") == 0) {
+		fputs("any process", f);
+		return;
+	}
 	EDGE_DIFF_PUT(f, p->exe);
 	fputs(" (", f);
 	EDGE_DIFF_PUT(f, p->comm);
@@ -143,10 +149,10 @@ static void edge_diff_put_edge(FILE *f, const struct store_edge *from,
 		fprintf(f, "%s -> ", jsonfmt_dir(from->key.dir));
 	fprintf(f, "%s ", jsonfmt_dir(k->dir));
 	if (from != NULL && what == EDGE_DIFF_WHAT_PORT) {
-		edge_diff_put_ports(f, &from->key);
+		edge_diff_put_ports(f, from);
 		fputs(" -> ", f);
 	}
-	edge_diff_put_ports(f, k);
+	edge_diff_put_ports(f, e);
 	fputc(' ', f);
 	if (from != NULL && what == EDGE_DIFF_WHAT_PEER) {
 		EDGE_DIFF_PUT(f, from->key.peer);

@@ -70,6 +70,17 @@ static int edge_json_usage(json_t *j, const struct store_edge *e)
 	return json_object_set_new(j, "last_used", json_string(used));
 }
 
+/* Where the approval came from; a policy's rule may span ports. */
+static int edge_json_policy(json_t *j, const struct store_edge *e)
+{
+	if (e->port_hi > e->key.port &&
+	    json_object_set_new(j, "port_hi", json_integer(e->port_hi)) == -1)
+		return -1;
+	if (!e->origin[0])
+		return json_object_set_new(j, "origin", json_string("learned"));
+	return json_object_set_new(j, "origin", JSONFMT_STR(e->origin));
+}
+
 json_t *edge_json(const struct store_edge *e)
 {
 	const struct nseg_edge_key *k = &e->key;
@@ -93,7 +104,8 @@ json_t *edge_json(const struct store_edge *e)
 		      "first_seen", first, "last_seen", last, "any_process",
 		      e->any_process != 0);
 	if (j != NULL && (edge_json_decision(j, e, decided) == -1 ||
-			  edge_json_usage(j, e) == -1)) {
+			  edge_json_usage(j, e) == -1 ||
+			  edge_json_policy(j, e) == -1)) {
 		json_decref(j);
 		return NULL;
 	}

@@ -256,7 +256,8 @@ static const char *const store_sql[ST_COUNT] = {
 			 " ORDER BY e.id",
 	[ST_WORKLOADS] = "SELECT w.id, w.name, w.mode, w.created,"
 			 " (SELECT count(*) FROM edges e"
-			 "  WHERE e.workload_id = w.id), w.revision"
+			 "  WHERE e.workload_id = w.id), w.revision,"
+			 " coalesce(w.learn_window_ms, 0)"
 			 " FROM workloads w ORDER BY w.name",
 	[ST_WL_VERSIONS] = "SELECT version FROM versions WHERE workload_id = ?1"
 			   " AND version != '" STORE_VERSION_ANY "'"
@@ -1084,6 +1085,7 @@ static int store_row_workload(struct store *s, sqlite3_stmt *st,
 	w->created = sqlite3_column_int64(st, 3);
 	w->n_edges = (uint64_t)sqlite3_column_int64(st, 4);
 	w->revision = sqlite3_column_int64(st, 5);
+	w->learn_window_ms = sqlite3_column_int64(st, 6);
 	return store_workload_versions(s, w);
 }
 

@@ -51,6 +51,12 @@ extern const struct cli_cmd cmd_workloads_def;
 extern const struct cli_cmd cmd_baseline_def;
 extern const struct cli_cmd cmd_mode_def;
 extern const struct cli_cmd cmd_alerts_def;
+extern const struct cli_cmd cmd_policy_def;
+extern const struct cli_cmd cmd_diff_def;
+
+/* Sets args' "workload" and, after an '@', "version" from arg
+ * ("web@1.0"). Returns 0, or CLI_EXIT_USAGE after printing why. */
+int cmd_policy_target(json_t *args, const char *arg, const char *cmd);
 
 /*
  * Prints "nsegctl: MESSAGE" and a hint to `nsegctl [CMD] --help` on

@@ -39,6 +39,28 @@
  * backlog and sends each new or updated alert as it happens (a record
  * whose id was sent before is an update of that alert); it ends the
  * stream with END only when it stops.
+ *
+ * POLICY_APPLY args: {"file":NAME, "text":YAML[, "dry_run":true]}: the
+ * client reads the file and sends its text (nsegd opens no path a client
+ * names); NAME is what messages and the edges' origin ("policy:NAME")
+ * say. Records: {"diagnostic":{"severity":"error"|"warning",
+ * "message":"NAME:LINE:COL: ..."}} for each problem found; when there
+ * was an error, then ERROR code NSEG_CTL_E_INVALID and nothing changed.
+ * Else one {"change":"add"|"remove"|"mode"|"learn_window",
+ * "workload":W, "edge":EDGE} (add/remove; EDGE as in BASELINE_SHOW) or
+ * {..., "from":X, "to":Y} (mode, learn_window in ms) per change, then
+ * {"summary":{"file", "dry_run", "added", "removed", "settings",
+ * "warnings"}} and END. With dry_run the changes are computed in a
+ * transaction that is rolled back.
+ *
+ * POLICY_EXPORT args: {"workload":W[, "version":V][, "state":"approved"|
+ * "learned"][, "format":"yaml"|"k8s"]}.
+ *
+ * DIFF args: {"a":{"workload":W,"version":V}, "b":{...}} (every edge of
+ * each version) or {"workload":W, "learned":true} (a: the approved
+ * baseline, b: every edge nsegd learned, whatever its state: "added" is
+ * traffic nobody approved, "removed" an approval no traffic needed). The record's "diff" is
+ * the object of nseg/edge_diff.h, "text" the same for people.
  */
 #ifndef NSEG_CTL_H
 #define NSEG_CTL_H
@@ -76,6 +98,9 @@ enum nseg_ctl_type {
 	 * container being created) and install its table before replying
 	 * END. Sent by the OCI hook. */
 	NSEG_CTL_WATCH_PID = 107,
+	NSEG_CTL_POLICY_APPLY = 108,  /* admin; see above */
+	NSEG_CTL_POLICY_EXPORT = 109, /* -> one {"workload","text"} record */
+	NSEG_CTL_DIFF = 110,	      /* -> one {"diff","text"} record */
 };
 
 /* The workload modes, as MODE sends them and records carry them. */
@@ -90,6 +115,7 @@ enum nseg_ctl_errcode {
 	NSEG_CTL_E_NOTFOUND = 5, /* e.g. no such workload */
 	NSEG_CTL_E_DENIED = 6,   /* peer not authorised */
 	NSEG_CTL_E_BUSY = 7,     /* too many clients; retry later */
+	NSEG_CTL_E_INVALID = 8,  /* a policy with errors: nothing applied */
 };
 
 #endif

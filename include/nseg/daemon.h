@@ -166,9 +166,21 @@ int attrib_packet(struct nsw *w, const uint8_t *pkt, size_t len, int hook);
 void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
 			 size_t wlen, char *version, size_t vlen);
 
-/* --- ctl_handlers.c, ctl_decide.c --- */
+/* --- ctl_handlers.c, ctl_decide.c, ctl_policy.c --- */
 int ctl_handlers_register(struct daemon *d);
 int ctl_decide_register(struct daemon *d);
+int ctl_policy_register(struct daemon *d);
+struct ctl_conn;
+struct json_t;
+/* args' "workload" (non-empty, short enough), or NULL after replying
+ * an error naming cmd. */
+const char *ctl_workload_arg(struct ctl_conn *c, const struct json_t *args,
+			     const char *cmd);
+/* "uid 0 (root)": who decided, as the kernel vouched for the peer. */
+void ctl_who(struct ctl_conn *c, char *out, size_t len);
+/* The workload's baseline changed in the store: reload it and recompile
+ * its tables (a failed reload keeps the previous one, logged). */
+void ctl_baseline_reload(struct daemon *d, const char *workload);
 
 /* --- daemon.c --- */
 int daemon_flush(struct daemon *d);

@@ -10,7 +10,7 @@
  *  "first_seen":"2026-11-22T14:28:27Z", "last_seen":"2026-11-22T14:30:00Z",
  *  "any_process":false, "decided_by":"uid 0 (root)",
  *  "decided_at":"2026-11-23T09:00:00Z", "hits":12,
- *  "last_used":"2026-11-24T08:15:00Z"}
+ *  "last_used":"2026-11-24T08:15:00Z", "origin":"learned"}
  *
  * peer.process is present only when the peer's process is known (its exe
  * is non-empty). protocol is the name for tcp/udp/icmp/icmpv6, the decimal
@@ -26,6 +26,11 @@
  * reaches the edge rules, established traffic is accepted in the kernel
  * before any of them. An old or missing last_used marks an approved edge
  * that nothing needs any more: a candidate for pruning.
+ *
+ * origin is "learned" for an edge nsegd saw, "policy:FILE" for a rule a
+ * policy file brought (policies/README.md); such a rule may cover the
+ * ports port..port_hi, and port_hi is present only then. A policy's rule
+ * for any version has version "*".
  */
 #ifndef NSEG_EDGE_JSON_H
 #define NSEG_EDGE_JSON_H

@@ -126,6 +126,7 @@ struct store_workload {
 	char (*versions)[NSEG_VERSION_MAX]; /* oldest first seen first */
 	uint64_t n_edges;		    /* all states, all versions */
 	int64_t revision; /* bumped by each store_edges_decide() that changed */
+	int64_t learn_window_ms; /* its own learning window; 0: the default */
 };
 
 /*

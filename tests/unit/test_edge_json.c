@@ -38,7 +38,7 @@ static const struct edge_case edge_cases[] = {
 	  "{\"exe\":\"/usr/bin/socat\",\"comm\":\"socat\"}},"
 	  "\"protocol\":\"tcp\",\"port\":8080,\"state\":\"learned\","
 	  "\"count\":3,\"first_seen\":\"2026-11-22T14:28:27Z\","
-	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false}",
+	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false,\"origin\":\"learned\"}",
 	  0, NULL, 0, 4, 1795508100 },
 	/* No peer process: no peer.process key, not an empty one. */
 	{ 42, "library/redis", "7.2", "/usr/local/bin/redis-server",
@@ -53,7 +53,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"count\":9223372036854775807,"
 	  "\"first_seen\":\"1970-01-01T00:00:00Z\","
 	  "\"last_seen\":\"1970-01-01T00:00:00Z\",\"any_process\":false,"
-	  "\"hits\":0}",
+	  "\"hits\":0,\"origin\":\"learned\"}",
 	  0, NULL, 0, 0, 0 },
 	/* Unnamed protocol as a decimal string; a comm with a quote. */
 	{ 7, "web", "sha256:ab", "?", "", NSEG_EGRESS, "host", "", "x",
@@ -64,7 +64,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"peer\":{\"identity\":\"host\"},"
 	  "\"protocol\":\"47\",\"port\":0,\"state\":\"rejected\","
 	  "\"count\":1,\"first_seen\":\"2024-02-29T12:00:00Z\","
-	  "\"last_seen\":\"2024-02-29T12:00:00Z\",\"any_process\":false}",
+	  "\"last_seen\":\"2024-02-29T12:00:00Z\",\"any_process\":false,\"origin\":\"learned\"}",
 	  0, NULL, 0, 5, 1709208000 },
 	{ 8, "web", "1", "/bin/ping", "pi\"ng", NSEG_EGRESS, "netns:b",
 	  "[kernel]", "", IPPROTO_ICMP, 8, "learned", 2, 946684800,
@@ -76,7 +76,7 @@ static const struct edge_case edge_cases[] = {
 	  "{\"exe\":\"[kernel]\",\"comm\":\"\"}},"
 	  "\"protocol\":\"icmp\",\"port\":8,\"state\":\"learned\","
 	  "\"count\":2,\"first_seen\":\"2000-01-01T00:00:00Z\","
-	  "\"last_seen\":\"9999-12-31T23:59:59Z\",\"any_process\":false}",
+	  "\"last_seen\":\"9999-12-31T23:59:59Z\",\"any_process\":false,\"origin\":\"learned\"}",
 	  0, NULL, 0, 1, 946684800 },
 	/* A decision adds its keys after every v1 key, in this order. */
 	{ 9, "web", "1.0", "/bin/busybox", "wget", NSEG_EGRESS, "api", "", "",
@@ -90,7 +90,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":true,"
 	  "\"decided_by\":\"uid 0 (root)\","
 	  "\"decided_at\":\"2026-11-23T09:00:00Z\","
-	  "\"hits\":12,\"last_used\":\"2026-11-24T08:15:00Z\"}",
+	  "\"hits\":12,\"last_used\":\"2026-11-24T08:15:00Z\",\"origin\":\"learned\"}",
 	  1, "uid 0 (root)", 1795424400, 12, 1795508100 },
 	{ 10, "web", "1.0", "/bin/busybox", "nc", NSEG_EGRESS, "db", "", "",
 	  IPPROTO_TCP, 5432, "rejected", 1, 1795357707, 1795357800,
@@ -102,7 +102,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"count\":1,\"first_seen\":\"2026-11-22T14:28:27Z\","
 	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false,"
 	  "\"decided_by\":\"uid 1000 (ops \\\"a\\\")\","
-	  "\"decided_at\":\"2026-11-23T09:10:00Z\"}",
+	  "\"decided_at\":\"2026-11-23T09:10:00Z\",\"origin\":\"learned\"}",
 	  0, "uid 1000 (ops \"a\")", 1795425000, 3, 1795508100 },
 	/* Usage keys come after the decision's; hits saturate like count. */
 	{ 11, "web", "2.0", "/bin/busybox", "wget", NSEG_EGRESS, "api", "", "",
@@ -116,7 +116,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"last_seen\":\"2026-11-22T14:30:00Z\",\"any_process\":false,"
 	  "\"decided_by\":\"a\",\"decided_at\":\"2026-11-23T09:00:00Z\","
 	  "\"hits\":9223372036854775807,"
-	  "\"last_used\":\"1969-12-31T23:59:59Z\"}",
+	  "\"last_used\":\"1969-12-31T23:59:59Z\",\"origin\":\"learned\"}",
 	  0, "a", 1795424400, 18446744073709551615ULL, -1 },
 	/* Approved by nobody (an old database): usage still shows. */
 	{ 12, "web", "1", "/bin/sh", "sh", NSEG_INGRESS, "host", "", "",
@@ -128,7 +128,7 @@ static const struct edge_case edge_cases[] = {
 	  "\"protocol\":\"udp\",\"port\":53,\"state\":\"approved\","
 	  "\"count\":1,\"first_seen\":\"1970-01-01T00:00:00Z\","
 	  "\"last_seen\":\"1970-01-01T00:00:00Z\",\"any_process\":false,"
-	  "\"hits\":1,\"last_used\":\"2026-11-24T08:15:00Z\"}",
+	  "\"hits\":1,\"last_used\":\"2026-11-24T08:15:00Z\",\"origin\":\"learned\"}",
 	  0, NULL, 0, 1, 1795508100 },
 };
 
@@ -161,6 +161,8 @@ static void fill_edge(struct store_edge *e, const struct edge_case *c)
 	e->hits = c->hits;
 	e->hit_bytes = c->hits * 100;
 	e->last_used = c->last_used;
+	e->port_hi = k->port;
+	snprintf(e->origin, sizeof(e->origin), "learned");
 }
 
 static char *dump(const struct store_edge *e)
@@ -174,6 +176,28 @@ static char *dump(const struct store_edge *e)
 	ck_assert_ptr_nonnull(s);
 	return s;
 }
+
+/* A policy's rule: its port range and its file. */
+START_TEST(test_edge_policy)
+{
+	struct store_edge *e = malloc(sizeof(*e));
+	char *s;
+
+	fill_edge(e, &edge_cases[0]);
+	e->port_hi = (uint16_t)(e->key.port + 10);
+	snprintf(e->origin, sizeof(e->origin), "policy:/etc/nseg/web.yaml");
+	s = dump(e);
+	ck_assert_msg(strstr(s, ",\"origin\":\"policy:/etc/nseg/web.yaml\"") &&
+			      strstr(s, "\"port_hi\":"),
+		      "%s", s);
+	free(s);
+	e->port_hi = e->key.port;
+	s = dump(e);
+	ck_assert_ptr_null(strstr(s, "port_hi"));
+	free(s);
+	free(e);
+}
+END_TEST
 
 START_TEST(test_edge_exact)
 {
@@ -390,6 +414,7 @@ static Suite *edge_json_suite(void)
 	TCase *tc = tcase_create("edge");
 	TCase *tt = tcase_create("timefmt");
 
+	tcase_add_test(tc, test_edge_policy);
 	tcase_add_loop_test(tc, test_edge_exact, 0, N(edge_cases));
 	tcase_add_test(tc, test_edge_bad_time);
 	tcase_add_test(tc, test_edge_not_utf8);
