@@ -92,7 +92,12 @@ static void cli_client_signals_off(int sfd, const sigset_t *old)
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
-/* Waits for fd to be readable (1) or a signal on sfd (0); -1 (errno). */
+/*
+ * Waits for fd to be readable (1) or a signal on sfd (0); -1 (errno).
+ * Following waits without a deadline on purpose: the next alert may be
+ * hours away. A daemon that dies closes the socket, which ends the wait;
+ * each message, once it starts, still has CLI_REPLY_TIMEOUT_MS.
+ */
 static int cli_client_wait(int fd, int sfd)
 {
 	struct pollfd p[2] = {
@@ -140,6 +145,11 @@ static int cli_client_collect(int fd, const char *path, int sfd,
 				"nsegctl: protocol version mismatch: nsegctl "
 				"speaks %d, nsegd speaks %u\n",
 				NSEG_CTL_VERSION, m.version);
+		else if (st == CTL_IO_ETIMEDOUT)
+			fprintf(stderr,
+				"nsegctl: %s: no reply from nsegd within %d "
+				"s\n",
+				path, CLI_REPLY_TIMEOUT_MS / 1000);
 		else if (st == CTL_IO_EOF)
 			fprintf(stderr,
 				"nsegctl: %s: nsegd closed the connection "

@@ -21,8 +21,7 @@ run_one() { # name command...
 	timeout --kill-after=10 "$per_test_timeout" "$@" >"$logdir/$name.log" 2>&1
 	rc=$?
 	# A test that hung (no test here takes a minute) is run once more and
-	# the hang is reported, not hidden: a rare hang of cli_usage under
-	# the sanitizers was seen once and is being chased.
+	# the hang is reported, not hidden.
 	if [ "$rc" = 124 ]; then
 		echo "HANG  $name: timed out after ${per_test_timeout}s; running it again"
 		tail -n 5 "$logdir/$name.log" | sed 's/^/    | /'

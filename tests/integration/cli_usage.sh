@@ -18,7 +18,7 @@ fi
 tmp=$(mktemp -d /tmp/nseg-t-cli.XXXXXX) || exit 1
 fakepid=
 cleanup() {
-	[ -n "$fakepid" ] && kill "$fakepid" 2>/dev/null && wait "$fakepid"
+	[ -n "$fakepid" ] && kill "$fakepid" 2>/dev/null && wait_exit "$fakepid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -27,11 +27,12 @@ failed=0
 
 # check NAME WANT_RC STREAM TEXT -- COMMAND...
 # Runs COMMAND; passes if it exits WANT_RC and STREAM (out or err)
-# contains TEXT (a fixed string; "" matches anything).
+# contains TEXT (a fixed string; "" matches anything). COMMAND gets 30 s
+# (then exits 124): a follower has no deadline of its own.
 check() {
 	name=$1 want=$2 stream=$3 text=$4
 	shift 5
-	"$@" >"$tmp/out" 2>"$tmp/err"
+	timeout -k 5 30 "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
 		echo "FAIL - $name: exit $rc, want $want"
@@ -45,6 +46,75 @@ check() {
 		echo "ok - $name"
 	fi
 }
+
+# wait_for FILE PATTERN COUNT: until FILE has COUNT lines matching
+# PATTERN (5 s at most). Returns non-zero on timeout. A FILE that does
+# not exist yet has no lines: a background command's output file is
+# created by the child, possibly after the first look.
+wait_for() {
+	i=0
+	while :; do
+		n=$(grep -c -- "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
+		[ $i -ge 100 ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# alive PID: true while PID is a child of this shell that has not exited
+# (a zombie has exited; another process that reused the number is not
+# our child).
+alive() {
+	# shellcheck disable=SC2046
+	set -- $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null)
+	[ $# -ge 2 ] && [ "$1" != Z ] && [ "$2" = $$ ]
+}
+
+# wait_exit PID [STEPS]: waits for the child PID to exit, STEPS * 50 ms
+# at most (default 5 s), and sets rc to its exit status. A child still
+# running then is killed and rc is 124; returns non-zero. No step of
+# this test may hang the suite on a process that does not end.
+wait_exit() {
+	i=0
+	while alive "$1"; do
+		if [ $i -ge "${2:-100}" ]; then
+			kill -KILL "$1" 2>/dev/null
+			wait "$1" 2>/dev/null
+			rc=124
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	wait "$1"
+	rc=$?
+	return 0
+}
+
+# The helpers themselves: the follow steps below rely on them.
+(sleep 0.3 && echo late >"$tmp/late") &
+if wait_for "$tmp/late" '^late$' 1 && grep -q '^late$' "$tmp/late"; then
+	echo "ok - wait_for waits for a file that does not exist yet"
+else
+	echo "FAIL - wait_for returned before the file had the line"
+	failed=1
+fi
+wait_exit $! || failed=1
+sleep 30 &
+if ! wait_exit $! 4 && [ "$rc" = 124 ]; then
+	echo "ok - wait_exit kills a child that does not end"
+else
+	echo "FAIL - wait_exit on a hung child: rc $rc"
+	failed=1
+fi
+sh -c 'exit 3' &
+if wait_exit $! && [ "$rc" = 3 ]; then
+	echo "ok - wait_exit keeps the exit status"
+else
+	echo "FAIL - wait_exit status: rc $rc"
+	failed=1
+fi
 
 nosock=$tmp/none/nsegd.sock
 hint="Try 'nsegctl --help' for more information."
@@ -225,15 +295,17 @@ reqlog=$tmp/requests
 : >"$reqlog"
 "$fake" "$sock" "$tmp/fixture.json" "$reqlog" &
 fakepid=$!
+# The socket file exists from bind() on, but connecting is refused
+# until listen(): ready means answering.
 i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
+until "$ctl" --socket "$sock" status >/dev/null 2>&1; do
+	if [ $i -ge 100 ]; then
+		echo "FAIL - ctl_fake did not start answering"
+		exit 1
+	fi
 	sleep 0.05
 	i=$((i + 1))
 done
-if [ ! -S "$sock" ]; then
-	echo "FAIL - ctl_fake did not start"
-	exit 1
-fi
 
 check "status key: value" 0 out "pid: 42" -- "$ctl" --socket "$sock" status
 check "status nested keys flattened" 0 out "db.path: /var/lib/nseg/nseg.db" -- \
@@ -291,12 +363,13 @@ else
 fi
 
 # sent NAME WANT -- COMMAND...
-# Runs COMMAND (which must exit 0); passes if the request the fake
-# logged last is WANT ("TYPE ARGS", ARGS compact with sorted keys).
+# Runs COMMAND (which must exit 0, within 30 s); passes if the request
+# the fake logged last is WANT ("TYPE ARGS", ARGS compact with sorted
+# keys).
 sent() {
 	name=$1 want=$2
 	shift 3
-	"$@" >"$tmp/out" 2>"$tmp/err"
+	timeout -k 5 30 "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	got=$(grep -v '^close ' "$reqlog" | tail -n 1)
 	if [ "$rc" -ne 0 ]; then
@@ -309,17 +382,6 @@ sent() {
 	else
 		echo "ok - $name"
 	fi
-}
-
-# wait_for FILE PATTERN COUNT: until FILE has COUNT lines matching
-# PATTERN (5 s at most). Returns non-zero on timeout.
-wait_for() {
-	i=0
-	while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
-		[ $i -ge 100 ] && return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
 }
 
 sent "approve --all" '103 {"all":true,"workload":"web"}' -- \
@@ -430,24 +492,30 @@ fi
 
 # An endless stream ends on SIGINT or SIGTERM with exit 0; each line is
 # out (flushed) before that, and the daemon sees the client leave.
+# The signal is sent only once this follower's records are out: before
+# that it may not have blocked the signal for its signalfd yet (it does
+# so before it connects). Sent earlier, SIGINT is lost (a background
+# job of a non-interactive shell starts with it ignored) and the
+# follower never ends; SIGTERM kills it, or the shell's child before
+# exec, which then runs this script's EXIT trap. Each follower writes
+# a file of its own so the last one's records cannot stand in for its.
 for sig in INT TERM; do
 	closes=$(grep -c '^close 106' "$reqlog")
 	"$ctl" --socket "$sock" --json alerts --workload hold --follow \
-		>"$tmp/f" 2>"$tmp/ferr" &
+		>"$tmp/f.$sig" 2>"$tmp/ferr.$sig" &
 	pid=$!
-	if ! wait_for "$tmp/f" '^{"id":1[01]}$' 2; then
+	if ! wait_for "$tmp/f.$sig" '^{"id":1[01]}$' 2; then
 		echo "FAIL - follow ($sig): records not flushed as they came"
-		sed 's/^/    /' "$tmp/f" "$tmp/ferr"
+		sed 's/^/    /' "$tmp/f.$sig" "$tmp/ferr.$sig"
 		failed=1
 	fi
 	kill -$sig $pid
-	wait $pid
-	rc=$?
+	wait_exit $pid
 	if [ $rc -eq 0 ] && wait_for "$reqlog" '^close 106' $((closes + 1)); then
 		echo "ok - follow ends on SIG$sig with exit 0, daemon sees it"
 	else
 		echo "FAIL - follow on SIG$sig: exit $rc"
-		sed 's/^/    /' "$tmp/ferr"
+		sed 's/^/    /' "$tmp/ferr.$sig"
 		failed=1
 	fi
 done
@@ -463,7 +531,10 @@ else
 	sed 's/^/    /' "$tmp/out"
 	failed=1
 fi
-wait "$fakepid" 2>/dev/null
+if ! wait_exit "$fakepid"; then
+	echo "FAIL - ctl_fake did not stop after 'die'"
+	failed=1
+fi
 fakepid=
 
 exit $failed

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nseg/ctl_io.h"
@@ -369,6 +370,73 @@ START_TEST(test_connect_errors)
 }
 END_TEST
 
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A daemon that stops accepting (wedged, or its backlog full) must not
+ * hang the client: connect, send and recv each end at their deadline
+ * with ETIMEDOUT.
+ */
+START_TEST(test_client_deadlines)
+{
+	char path[] = "/tmp/nseg-test-ctlio-XXXXXX", err[256];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	json_t *big;
+	char *fill = malloc(NSEG_CTL_MAX_PAYLOAD / 2);
+	struct ctl_io_msg m;
+	struct timespec t0;
+	int lfd, c1, c2;
+
+	ck_assert_ptr_nonnull(mkdtemp(path));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	/* backlog 0: one connection waits in the queue, the next blocks */
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	c1 = ctl_io_connect(sun.sun_path, 100);
+	ck_assert_int_ge(c1, 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	c2 = ctl_io_connect(sun.sun_path, 100);
+	ck_assert_int_eq(c2, -1);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	ck_assert_int_lt(elapsed_ms(&t0), 5000);
+
+	/* a request larger than the socket buffer, never read */
+	ck_assert_ptr_nonnull(fill);
+	memset(fill, 'a', NSEG_CTL_MAX_PAYLOAD / 2);
+	big = json_pack("{s:s%}", "x", fill, (size_t)NSEG_CTL_MAX_PAYLOAD / 2);
+	ck_assert_ptr_nonnull(big);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	ck_assert_int_eq(ctl_io_send(c1, NSEG_CTL_STATUS, 1, big), -1);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	ck_assert_int_lt(elapsed_ms(&t0), 5000);
+
+	/* and no reply ever comes */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ctl_io_recv(c1, &m, 100, err, sizeof(err)),
+			 CTL_IO_ETIMEDOUT);
+	ck_assert_str_eq(err, "timed out");
+	ck_assert_int_lt(elapsed_ms(&t0), 5000);
+
+	close(c1);
+	close(lfd);
+	unlink(sun.sun_path);
+	rmdir(path);
+	json_decref(big);
+	free(fill);
+}
+END_TEST
+
 START_TEST(test_strstatus)
 {
 	ck_assert_str_eq(ctl_io_strstatus(CTL_IO_EMAGIC), "bad magic");
@@ -395,6 +463,7 @@ static Suite *ctl_io_suite(void)
 	tcase_add_loop_test(tc, test_recv_truncated, 0, 2);
 	tcase_add_test(tc, test_recv_version);
 	tcase_add_test(tc, test_connect_errors);
+	tcase_add_test(tc, test_client_deadlines);
 	tcase_add_test(tc, test_strstatus);
 	suite_add_tcase(s, tc);
 	return s;
