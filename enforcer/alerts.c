@@ -158,7 +158,7 @@ static size_t alerts_open_of(struct alerts *a, const char *workload,
 	size_t n = 0;
 
 	for (struct alert_ent *e = a->ents; e; e = e->next)
-		if (strcmp(e->a.kind, "deviation") == 0 &&
+		if (strcmp(e->a.kind, "flood") != 0 &&
 		    strcmp(e->a.workload, workload) == 0 &&
 		    now - e->a.time_first < a->window_s)
 			n++;
@@ -183,7 +183,7 @@ static void alerts_as_flood(struct store_alert *t)
 
 void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 		  const struct enforce_ctx *x, const char *action,
-		  int64_t revision)
+		  int64_t revision, const char *drift_from)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct store_alert t = { 0 };
@@ -201,7 +201,10 @@ void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 	t.proto = k->proto;
 	t.port = k->port;
 	snprintf(t.action, sizeof(t.action), "%s", action);
-	snprintf(t.kind, sizeof(t.kind), "deviation");
+	snprintf(t.kind, sizeof(t.kind), "%s", drift_from ? "drift" : "deviation");
+	if (drift_from)
+		snprintf(t.baseline_version, sizeof(t.baseline_version), "%s",
+			 drift_from);
 	t.baseline = revision;
 	/* A scan: past ALERTS_DISTINCT_MAX open deviations of one workload,
 	 * new ones only count in its flood alert. */

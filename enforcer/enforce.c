@@ -390,7 +390,7 @@ int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
 		return NF_ACCEPT;
 	}
 	alerts_raise(d->alerts, k, x, mode == POLICY_ENFORCE ? "block" : "notify",
-		     pw->revision);
+		     pw->revision, policy_drift_from(pw, k->version));
 	if (mode != POLICY_ENFORCE)
 		return NF_ACCEPT;
 	return d->cfg.block_reject && w->mode == POLICY_ENFORCE ? NFQUEUE_REJECT

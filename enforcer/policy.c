@@ -38,6 +38,7 @@ static void policy_workload_free(struct policy_workload *w)
 	if (!w)
 		return;
 	free(w->rules);
+	free(w->versions);
 	strpool_free(w->strs);
 	free(w);
 }
@@ -85,13 +86,43 @@ static int policy_rule_from_edge(struct policy_workload *w,
 	return 0;
 }
 
+static int policy_note_version(struct policy_workload *w,
+			       const struct store_edge *e)
+{
+	const char *v = e->key.version;
+	const char **nv;
+	size_t i;
+
+	if (strcmp(v, STORE_VERSION_ANY) == 0)
+		return 0;
+	for (i = 0; i < w->n_versions; i++)
+		if (strcmp(w->versions[i], v) == 0)
+			break;
+	if (i == w->n_versions) {
+		nv = realloc(w->versions, (i + 1) * sizeof(*nv));
+		if (!nv || !(nv[i] = strpool_add(w->strs, v))) {
+			if (nv)
+				w->versions = nv;
+			return -1;
+		}
+		w->versions = nv;
+		w->n_versions++;
+	}
+	if (!w->baseline_version || e->first_seen > w->baseline_seen) {
+		w->baseline_version = w->versions[i];
+		w->baseline_seen = e->first_seen;
+	}
+	return 0;
+}
+
 /* Edges that differ only in version or peer process make one rule. */
 static int policy_add_edge(const struct store_edge *e, void *arg)
 {
 	struct policy_workload *w = arg;
 	struct policy_rule r = { 0 }, *nr;
 
-	if (policy_rule_from_edge(w, e, &r) == -1)
+	if (policy_note_version(w, e) == -1 ||
+	    policy_rule_from_edge(w, e, &r) == -1)
 		return -1;
 	for (size_t i = 0; i < w->n_rules; i++)
 		if (policy_same_rule(&w->rules[i], &r))
@@ -243,4 +274,15 @@ int policy_names_port(const struct policy_workload *w, uint8_t dir,
 		if (policy_covers(&w->rules[i], dir, peer, proto, port))
 			return 1;
 	return 0;
+}
+
+const char *policy_drift_from(const struct policy_workload *w,
+			      const char *version)
+{
+	if (!w || !w->baseline_version)
+		return NULL;
+	for (size_t i = 0; i < w->n_versions; i++)
+		if (strcmp(w->versions[i], version) == 0)
+			return NULL;
+	return w->baseline_version;
 }

@@ -27,11 +27,12 @@ json_t *alert_json(const struct store_alert *a)
 {
 	char first[TIMEFMT_RFC3339_LEN], last[TIMEFMT_RFC3339_LEN];
 	char proto[JSONFMT_PROTO_LEN];
+	json_t *j;
 
 	if (alert_json_times(a, first, last) == -1)
 		return NULL;
 	/* o: the builders' NULL fails the whole pack and frees what was built. */
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s, s:o,"
+	j = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:s, s:o,"
 			 " s:s, s:i, s:o, s:o, s:I, s:I}",
 			 "id", (json_int_t)a->id, "time", first, "last_seen",
 			 last, "workload", JSONFMT_STR(a->workload), "version",
@@ -45,4 +46,11 @@ json_t *alert_json(const struct store_alert *a)
 			 (json_int_t)(a->count > INT64_MAX ? INT64_MAX
 							   : a->count),
 			 "baseline", (json_int_t)a->baseline);
+	if (j && a->baseline_version[0] &&
+	    json_object_set_new(j, "baseline_version",
+				JSONFMT_STR(a->baseline_version)) == -1) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }

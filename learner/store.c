@@ -45,7 +45,8 @@
  * came from: 'learned' for an edge the daemon saw, 'policy:FILE' for a
  * rule a policy file brought. Rules of a policy that pins no version live
  * in version '*' (hidden from version lists). A workload may have its own
- * learning window.
+ * learning window. A drift alert names the version whose approved
+ * baseline the deviating version inherited.
  */
 static const char *const store_migrations[] = {
 	"CREATE TABLE workloads ("
@@ -138,7 +139,9 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE edges ADD COLUMN origin TEXT NOT NULL DEFAULT 'learned'"
 	" CHECK (origin = 'learned' OR origin LIKE 'policy:%');"
 	"ALTER TABLE workloads ADD COLUMN learn_window_ms INTEGER"
-	" CHECK (learn_window_ms IS NULL OR learn_window_ms > 0);",
+	" CHECK (learn_window_ms IS NULL OR learn_window_ms > 0);"
+	"ALTER TABLE alerts ADD COLUMN baseline_version TEXT NOT NULL"
+	" DEFAULT '';",
 };
 
 #define STORE_N_MIGRATIONS \
@@ -202,7 +205,7 @@ enum store_st {
 #define ALERT_COLS                                                         \
 	"id, time_first, time_last, workload, version, container, pid, exe," \
 	" comm, direction, peer, peer_address, protocol, port, action, kind," \
-	" count, baseline"
+	" count, baseline, baseline_version"
 
 /* col + n (n >= 0) without overflowing into a REAL. */
 #define STORE_SAT(col, n)                                       \
@@ -282,9 +285,10 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_ALERT_INSERT] =
 		"INSERT INTO alerts (time_first, time_last, workload, version,"
 		" container, pid, exe, comm, direction, peer, peer_address,"
-		" protocol, port, action, kind, count, baseline)"
+		" protocol, port, action, kind, count, baseline,"
+		" baseline_version)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17)",
+		" ?13, ?14, ?15, ?16, ?17, ?18)",
 	[ST_ALERT_BUMP] = "UPDATE alerts SET count = " STORE_SAT_ADD("?2") ","
 			  " time_last = max(time_last, ?3) WHERE id = ?1",
 	[ST_ALERTS_ALL] = "SELECT " ALERT_COLS " FROM alerts"
@@ -1452,6 +1456,8 @@ static void store_alert_bind(sqlite3_stmt *st, const struct store_alert *a)
 	sqlite3_bind_int64(st, 16,
 			   a->count > INT64_MAX ? INT64_MAX : (int64_t)a->count);
 	sqlite3_bind_int64(st, 17, a->baseline);
+	store_bind_text(st, 18, a->baseline_version,
+			sizeof(a->baseline_version));
 }
 
 int store_alert_add(struct store *s, struct store_alert *a)
@@ -1502,7 +1508,10 @@ static int store_alert_texts(sqlite3_stmt *st, struct store_alert *a)
 	       store_col_text(st, 14, a->action, sizeof(a->action),
 			      "alert action", a->id) ||
 	       store_col_text(st, 15, a->kind, sizeof(a->kind), "alert kind",
-			      a->id);
+			      a->id) ||
+	       store_col_text(st, 18, a->baseline_version,
+			      sizeof(a->baseline_version),
+			      "alert baseline version", a->id);
 }
 
 static int store_row_alert(sqlite3_stmt *st, struct store_alert *a)

@@ -12,8 +12,16 @@
  *
  * time is when the alert was first raised, last_seen when it last
  * recurred (count occurrences in all). baseline is the workload's
- * revision at the time. protocol is shown as in edge_json.h. Every key is
- * always present; container is "" when the flow had no container.
+ * revision at the time. protocol is shown as in edge_json.h. Every key
+ * above is always present; container is "" when the flow had no
+ * container.
+ *
+ * kind is "deviation" (traffic outside the approved baseline), "drift"
+ * (the same, from a version of the workload that inherited a baseline
+ * approved for another version: an upgrade that talks to something new)
+ * or "flood" (everything over the rate limit or past the distinct-alert
+ * cap, peer "*"). A drift alert also has "baseline_version": the version
+ * the baseline was approved for.
  */
 #ifndef NSEG_ALERT_JSON_H
 #define NSEG_ALERT_JSON_H

@@ -25,9 +25,12 @@ void alerts_free(struct alerts *a);
 /* New file and window (SIGHUP); open alerts keep counting. */
 void alerts_configure(struct alerts *a, const char *path, uint32_t window_s);
 
+/* A deviation from k's workload's baseline (revision). drift_from, when
+ * not NULL, is the version that baseline was approved for: k's version
+ * inherited it, and the alert is a "drift" naming both. */
 void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 		  const struct enforce_ctx *x, const char *action,
-		  int64_t revision);
+		  int64_t revision, const char *drift_from);
 /* Counts n connections a workload made beyond its limits (the kernel's
  * rate limit, or past the distinct-alert cap) in its one "flood" alert. */
 void alerts_raise_flood(struct alerts *a, const char *workload,

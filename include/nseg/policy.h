@@ -46,6 +46,12 @@ struct policy_workload {
 	struct policy_rule *rules;
 	size_t n_rules, cap_rules;
 	struct strpool *strs; /* owns the rules' strings */
+	/* The image versions edges were approved for (not a policy's rules
+	 * for every version), and the newest of them. */
+	const char **versions;
+	size_t n_versions;
+	const char *baseline_version; /* NULL when none */
+	int64_t baseline_seen;	      /* its newest edge's first_seen */
 	struct policy_workload *next;
 };
 
@@ -75,6 +81,12 @@ int policy_match(const struct policy_workload *w,
 
 /* Does any approved rule of w (for any process) name this direction, peer,
  * protocol and port? If not, no process can make such a flow approved. */
+/* A version of w that inherited a baseline approved for others drifts:
+ * returns the version the baseline was approved for (the newest), or
+ * NULL when version is one of those or the baseline names no version. */
+const char *policy_drift_from(const struct policy_workload *w,
+			      const char *version);
+
 int policy_names_port(const struct policy_workload *w, uint8_t dir,
 		      const char *peer, uint8_t proto, uint16_t port);
 

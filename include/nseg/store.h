@@ -238,9 +238,11 @@ struct store_alert {
 	uint8_t proto;
 	uint16_t port;
 	char action[8]; /* "notify" | "block" */
-	char kind[16];	/* "deviation" (later also "drift", "flood") */
+	char kind[16];	/* "deviation", "drift" or "flood" */
 	uint64_t count;
 	int64_t baseline; /* workload revision when raised */
+	/* drift: the version whose approved baseline this one inherited */
+	char baseline_version[NSEG_VERSION_MAX];
 };
 
 /*

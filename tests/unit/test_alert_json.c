@@ -102,7 +102,28 @@ static void fill_alert(struct store_alert *a, const struct alert_case *c)
 	SET(a->kind, c->kind);
 	a->count = c->count;
 	a->baseline = c->baseline;
+	a->baseline_version[0] = '\0';
 }
+
+/* A drift names the version whose baseline the deviating one inherited. */
+START_TEST(test_alert_drift)
+{
+	struct store_alert a;
+	json_t *j;
+
+	fill_alert(&a, &alert_cases[0]);
+	SET(a.kind, "drift");
+	SET(a.baseline_version, "1.0");
+	j = alert_json(&a);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")),
+			 "drift");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(j, "baseline_version")),
+		"1.0");
+	json_decref(j);
+}
+END_TEST
 
 START_TEST(test_alert_exact)
 {
@@ -175,6 +196,7 @@ static Suite *alert_json_suite(void)
 	Suite *su = suite_create("alert_json");
 	TCase *tc = tcase_create("alert");
 
+	tcase_add_test(tc, test_alert_drift);
 	tcase_add_loop_test(tc, test_alert_exact, 0, N(alert_cases));
 	tcase_add_test(tc, test_alert_bad_time);
 	tcase_add_test(tc, test_alert_not_utf8);

@@ -340,6 +340,38 @@ START_TEST(test_match_external_cidr)
 }
 END_TEST
 
+/* A version with no approved edges of its own inherited the newest
+ * approved version's baseline: it drifts from that one. */
+START_TEST(test_drift_from)
+{
+	struct policy *p = policy_new();
+	struct nseg_edge_key k1 = key("web", "1.0", "/bin/sh", "sh",
+				      NSEG_EGRESS, "db", NULL, IPPROTO_TCP,
+				      5432);
+	struct nseg_edge_key k2 = key("web", "1.1", "/bin/sh", "sh",
+				      NSEG_EGRESS, "db", NULL, IPPROTO_TCP,
+				      5432);
+	const struct policy_workload *w;
+
+	ck_assert_ptr_null(policy_drift_from(NULL, "1.0"));
+	ck_assert_int_eq(store_edge_add(st, &k1, 1, 100, 100), 0);
+	approve_all("web", 0);
+	ck_assert_int_eq(policy_load(p, st, "web"), 0);
+	w = policy_get(p, "web");
+	ck_assert_str_eq(policy_drift_from(w, "1.1"), "1.0");
+	ck_assert_ptr_null(policy_drift_from(w, "1.0"));
+	/* 1.1 approved too, and newer: 1.2 drifts from 1.1. */
+	ck_assert_int_eq(store_edge_add(st, &k2, 1, 300, 300), 0);
+	approve_all("web", 0);
+	ck_assert_int_eq(policy_load(p, st, "web"), 0);
+	w = policy_get(p, "web");
+	ck_assert_ptr_null(policy_drift_from(w, "1.0"));
+	ck_assert_ptr_null(policy_drift_from(w, "1.1"));
+	ck_assert_str_eq(policy_drift_from(w, "1.2"), "1.1");
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(test_reload_after_decision)
 {
 	struct policy *p = load_web();
@@ -428,6 +460,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_folding_any_process);
 	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_match_external_cidr);
+	tcase_add_test(tc, test_drift_from);
 	tcase_add_test(tc, test_reload_after_decision);
 	tcase_add_test(tc, test_load_all);
 	suite_add_tcase(s, tc);
