@@ -216,28 +216,47 @@ static int sp_grant(struct sp_ctx *x, const struct policy_doc_rule *r,
 	return sp_run(x->db, st);
 }
 
+/* Does an edge approved before the apply express r? mark: keep those. */
+static int sp_expressed(struct sp_current *cur,
+			const struct policy_doc_rule *r, const char *pin,
+			int mark)
+{
+	int found = 0;
+
+	for (size_t j = 0; j < cur->n; j++) {
+		if (sp_expresses(&cur->e[j], r, pin)) {
+			if (mark)
+				cur->kept[j] = 1;
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/*
+ * Withdrawals go before grants: a rule may land on the row of an approved
+ * edge that does not express it (another port range, or approved for any
+ * process), and withdrawing that edge afterwards would undo the rule.
+ */
 static int sp_rules(struct sp_ctx *x, const struct policy_doc *docs, size_t n,
 		    struct sp_current *cur)
 {
-	for (size_t d = 0; d < n; d++) {
-		for (size_t i = 0; i < docs[d].n_rules; i++) {
-			const struct policy_doc_rule *r = &docs[d].rules[i];
-			int found = 0;
-
-			for (size_t j = 0; j < cur->n; j++) {
-				if (sp_expresses(&cur->e[j], r,
-						 docs[d].version)) {
-					cur->kept[j] = 1;
-					found = 1;
-				}
-			}
-			if (!found && sp_grant(x, r, docs[d].version) == -1)
-				return -1;
-		}
-	}
+	for (size_t d = 0; d < n; d++)
+		for (size_t i = 0; i < docs[d].n_rules; i++)
+			sp_expressed(cur, &docs[d].rules[i], docs[d].version,
+				     1);
 	for (size_t j = 0; j < cur->n; j++)
 		if (!cur->kept[j] && sp_withdraw(x, &cur->e[j]) == -1)
 			return -1;
+	for (size_t d = 0; d < n; d++) {
+		for (size_t i = 0; i < docs[d].n_rules; i++) {
+			const struct policy_doc_rule *r = &docs[d].rules[i];
+
+			if (!sp_expressed(cur, r, docs[d].version, 0) &&
+			    sp_grant(x, r, docs[d].version) == -1)
+				return -1;
+		}
+	}
 	return 0;
 }
 
