@@ -415,6 +415,21 @@ static int opt_alerts_file(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+/* "" (the default): no policy files; else an absolute directory path. */
+static int opt_policy_dir(struct config *c, const struct yaml_node *v,
+			  struct yaml_error *err)
+{
+	if (yaml_tree_get_string(v, c->policy_dir, sizeof(c->policy_dir),
+				 err) < 0)
+		return -1;
+	if (c->policy_dir[0] && c->policy_dir[0] != '/') {
+		yaml_tree_error_at(err, v,
+				   "expected an absolute path or \"\"");
+		return -1;
+	}
+	return 0;
+}
+
 static int opt_alert_window(struct config *c, const struct yaml_node *v,
 			    struct yaml_error *err)
 {
@@ -565,6 +580,7 @@ static const struct {
 	{ "queue_rate", opt_queue_rate },
 	{ "queue_burst", opt_queue_burst },
 	{ "alerts_file", opt_alerts_file },
+	{ "policy_dir", opt_policy_dir },
 	{ "alert_window", opt_alert_window },
 	{ "stop_keeps_enforcement", opt_stop_keeps_enforcement },
 	{ "block", opt_block },
@@ -577,7 +593,7 @@ static const char *const config_keys[] = {
 	"fail",	    "host",	"netns",	  "cgroups",	"networks",
 	"flush_interval", "copy_range", "log_level", "learn_then_enforce",
 	"learn_window", "auto_approve", "queue_rate",
-	"queue_burst", "alerts_file",
+	"queue_burst", "alerts_file", "policy_dir",
 	"alert_window", "stop_keeps_enforcement", "block", "runtime", NULL,
 };
 
@@ -750,6 +766,7 @@ int config_write_yaml(const struct config *c, FILE *out)
 	fprintf(out, "queue_rate: %u\n", c->queue_rate);
 	fprintf(out, "queue_burst: %u\n", c->queue_burst);
 	write_key_str(out, "", "alerts_file", c->alerts_file);
+	write_key_str(out, "", "policy_dir", c->policy_dir);
 	fputs("alert_window: ", out);
 	write_duration(out, c->alert_window_ms);
 	fprintf(out, "\nstop_keeps_enforcement: %s\n",

@@ -74,38 +74,6 @@ static int cp_change(const struct store_policy_change *ch, void *arg)
 	return ctl_reply_record(x->c, rec) == -1 ? -1 : 0;
 }
 
-/* Applies every workload's documents in the one open transaction. */
-static int cp_apply_all(struct daemon *d, const struct policy_doc_set *set,
-			const char *file, const char *who,
-			struct cp_apply *x)
-{
-	unsigned char *done = calloc(set->n_docs + 1, 1);
-	struct policy_doc *group = calloc(set->n_docs + 1, sizeof(*group));
-	int ret = 0;
-
-	if (!done || !group)
-		ret = -1;
-	for (size_t i = 0; ret == 0 && i < set->n_docs; i++) {
-		size_t n = 0;
-
-		if (done[i])
-			continue;
-		for (size_t j = i; j < set->n_docs; j++) {
-			if (!done[j] && strcmp(set->docs[j].workload,
-					       set->docs[i].workload) == 0) {
-				group[n++] = set->docs[j];
-				done[j] = 1;
-			}
-		}
-		if (store_policy_apply(d->store, group, n, file, who,
-				       daemon_now(), cp_change, x) == -1)
-			ret = -1;
-	}
-	free(done);
-	free(group);
-	return ret;
-}
-
 static void cp_reload_all(struct daemon *d, const struct policy_doc_set *set)
 {
 	for (size_t i = 0; i < set->n_docs; i++) {
@@ -168,7 +136,8 @@ static void cp_apply(struct ctl_conn *c, const json_t *args, void *arg)
 	ctl_who(c, who, sizeof(who));
 	daemon_flush(d);
 	if (store_begin(d->store) == -1 ||
-	    cp_apply_all(d, &set, file, who, &x) == -1 ||
+	    store_policy_apply_set(d->store, &set, file, who, daemon_now(),
+				   cp_change, &x) == -1 ||
 	    (!dry && store_commit(d->store) == -1)) {
 		store_rollback(d->store);
 		ctl_reply_error(c, NSEG_CTL_E_INTERNAL,

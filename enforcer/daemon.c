@@ -28,6 +28,7 @@
 #include "nseg/log.h"
 #include "nseg/netns.h"
 #include "nseg/policy.h"
+#include "nseg/policy_dir.h"
 #include "nseg/nft_table.h"
 #include "nseg/proc_cache.h"
 #include "nseg/reload.h"
@@ -222,6 +223,8 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	}
 	daemon_runtime_paths(d);
 	if (daemon_open_store(d, err, errlen) == -1)
+		return -1;
+	if (policy_dir_apply(d, err, errlen) == -1)
 		return -1;
 	/* Before any table is built: a restarted daemon must install the
 	 * approved baselines, not a learning table, in enforced namespaces. */

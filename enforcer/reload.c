@@ -14,6 +14,8 @@
 #include "nseg/daemon.h"
 #include "nseg/enforce.h"
 #include "nseg/log.h"
+#include "nseg/policy.h"
+#include "nseg/policy_dir.h"
 #include "nseg/reload.h"
 
 static int reload_same_list(char **a, size_t na, char **b, size_t nb)
@@ -103,7 +105,7 @@ int reload_config(struct daemon *d)
 {
 	struct config nw;
 	char err[1024];
-	int retable;
+	int retable, changes;
 
 	config_init_defaults(&nw);
 	if (d->config_path[0] &&
@@ -128,6 +130,11 @@ int reload_config(struct daemon *d)
 	log_set_level(d->cfg.log_level);
 	alerts_configure(d->alerts, d->cfg.alerts_file,
 			 d->cfg.alert_window_ms / 1000);
+	changes = policy_dir_apply(d, err, sizeof(err));
+	if (changes == -1)
+		log_warnx("reload: %s; the baselines stay as they were", err);
+	else if (changes > 0 && policy_load_all(d->policy, d->store) == 0)
+		retable = 1;
 	if (retable)
 		enforce_workload_changed(d, NULL);
 	log_info("reload: configuration applied%s",

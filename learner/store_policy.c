@@ -481,6 +481,8 @@ int64_t store_workload_learn_window(struct store *s, const char *workload)
 
 void policy_doc_clear(struct policy_doc *doc)
 {
+	if (!doc)
+		return;
 	free(doc->rules);
 	memset(doc, 0, sizeof(*doc));
 	doc->mode = -1;
@@ -521,4 +523,34 @@ int store_policy_export(struct store *s, const char *workload,
 		return -1;
 	}
 	return 0;
+}
+
+int store_policy_apply_set(struct store *s, const struct policy_doc_set *set,
+			   const char *file, const char *who, int64_t now,
+			   store_policy_cb cb, void *arg)
+{
+	unsigned char *done = calloc(set->n_docs + 1, 1);
+	struct policy_doc *group = calloc(set->n_docs + 1, sizeof(*group));
+	int changes = 0, rc = 0;
+
+	if (!done || !group)
+		rc = -1;
+	for (size_t i = 0; rc != -1 && i < set->n_docs; i++) {
+		size_t n = 0;
+
+		if (done[i])
+			continue;
+		for (size_t j = i; j < set->n_docs; j++) {
+			if (!done[j] && strcmp(set->docs[j].workload,
+					       set->docs[i].workload) == 0) {
+				group[n++] = set->docs[j];
+				done[j] = 1;
+			}
+		}
+		rc = store_policy_apply(s, group, n, file, who, now, cb, arg);
+		changes += rc > 0 ? rc : 0;
+	}
+	free(done);
+	free(group);
+	return rc == -1 ? -1 : changes;
 }

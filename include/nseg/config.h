@@ -72,6 +72,7 @@ struct config {
 				       sent to nsegd; 0 = no limit */
 	uint32_t queue_burst;       /* queue_burst: 0 = queue_rate */
 	char alerts_file[4096];     /* alerts_file: JSON lines, "" = none */
+	char policy_dir[4096];      /* policy_dir: *.yaml applied at start */
 	uint32_t alert_window_ms;   /* alert_window: dedup window */
 	int block_reject;           /* block: drop (0) | reject (1) */
 	int stop_keeps_enforcement; /* stop_keeps_enforcement: on SIGTERM,

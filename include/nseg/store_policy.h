@@ -47,11 +47,18 @@ typedef int (*store_policy_cb)(const struct store_policy_change *c,
  * change before it is made; a non-zero return fails the apply. Bumps the
  * workload's revision when an edge changed. Returns the number of
  * changes, or -1 (errno EINVAL: not in a transaction or docs of several
- * workloads; EIO: database error, logged).
+ * workloads; ECANCELED: cb refused; EIO: database error, logged).
  */
 int store_policy_apply(struct store *s, const struct policy_doc *docs,
 		       size_t n, const char *file, const char *who,
 		       int64_t now, store_policy_cb cb, void *arg);
+
+/* store_policy_apply() for every workload of set (its documents grouped
+ * by workload), in the caller's transaction. Returns the number of
+ * changes or -1 as store_policy_apply(). */
+int store_policy_apply_set(struct store *s, const struct policy_doc_set *set,
+			   const char *file, const char *who, int64_t now,
+			   store_policy_cb cb, void *arg);
 
 /*
  * The workload's baseline as a policy document: its approved edges (or,
@@ -59,15 +66,14 @@ int store_policy_apply(struct store *s, const struct policy_doc *docs,
  * (and, for approved edges, of every version: STORE_VERSION_ANY) when
  * version is not NULL, pinned to it; its mode (approved only) and its own
  * learning window. Edges that differ only in version or peer process make
- * one rule. Returns 0 with *out filled (caller frees with
- * policy_doc_set_free() on a set holding it, or policy_doc_clear()), or
- * -1 with errno ENOENT (no such workload) or EIO.
+ * one rule. Returns 0 with *out filled (the caller frees it with
+ * policy_doc_clear()), or -1 with errno ENOENT (no such workload) or EIO.
  */
 int store_policy_export(struct store *s, const char *workload,
 			const char *version, int learned,
 			struct policy_doc *out);
 
-/* Frees the rules of one document and empties it. */
+/* Frees the rules of one document and empties it; NULL is a no-op. */
 void policy_doc_clear(struct policy_doc *doc);
 
 /* The workload's own learning window in ms, or 0 when it has none;
