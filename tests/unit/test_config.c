@@ -411,6 +411,7 @@ START_TEST(test_write_normalised)
 			      "queue_rate: 5000\n"
 			      "queue_burst: 0\n"
 			      "alerts_file: \"/var/log/nseg/alerts.jsonl\"\n"
+			      "policy_dir: \"\"\n"
 			      "alert_window: 1m\n"
 			      "stop_keeps_enforcement: true\n"
 			      "block: drop\n"
