@@ -49,6 +49,7 @@ LIB_SRC   := $(wildcard lib/*.c learner/*.c policies/*.c) \
 CLI_SRC   := $(wildcard cli/*.c)
 HOOK      := $(BUILD)/nseg-oci-hook
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_FIXTURE := $(wildcard tests/unit/fixture_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_LIB := $(wildcard bench/lib/*.c)
@@ -91,7 +92,9 @@ $(HOOK): $(BUILD)/hooks/nseg-oci-hook.o $(LIBNSEG)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBNSEG)
+# Fixtures shared by unit tests (tests/unit/fixture_*.c) link into each.
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
+		$(UNIT_FIXTURE:%.c=$(BUILD)/%.o) $(LIBNSEG)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)

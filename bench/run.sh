@@ -135,19 +135,25 @@ tcp_listening() { # NETNS PORT
 	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
 }
 
+# netns_add NAME...: creates the namespaces, registered for teardown first.
+# One ip process for all: the scale section makes hundreds.
+netns_add() {
+	NETNS+=("$@")
+	printf 'netns add %s\n' "$@" | ip -b - || die "cannot create netns $1 (one of $#)"
+}
+
+# netns_up NETNS CIDR DEV: lo and DEV up in NETNS, CIDR on DEV.
+netns_up() {
+	printf 'link set lo up\naddr add %s dev %s\nlink set %s up\n' "$2" "$3" "$3" |
+		ip -n "$1" -b - || die "cannot address $1"
+}
+
 setup_netns() {
-	ip netns add "$CLI" || die "cannot create netns $CLI"
-	NETNS+=("$CLI")
-	ip netns add "$SRV" || die "cannot create netns $SRV"
-	NETNS+=("$SRV")
+	netns_add "$CLI" "$SRV"
 	ip link add veth0 netns "$CLI" type veth peer name veth0 netns "$SRV" ||
 		die "cannot create the veth pair"
-	ip -n "$CLI" addr add "$CLI_IP/24" dev veth0
-	ip -n "$SRV" addr add "$SRV_IP/24" dev veth0
-	for n in "$CLI" "$SRV"; do
-		ip -n "$n" link set lo up
-		ip -n "$n" link set veth0 up
-	done
+	netns_up "$CLI" "$CLI_IP/24" veth0
+	netns_up "$SRV" "$SRV_IP/24" veth0
 	start connserver ip netns exec "$SRV" "$BUILD/bench/connserver" \
 		"$SRV_IP" "$CONN_PORT"
 	start iperf3-server ip netns exec "$SRV" iperf3 -s -B "$SRV_IP" \
@@ -455,38 +461,60 @@ median() {
 			else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-summary() {
+# medians CONFIG...: RATE, P50, P99 and BULK of each CONFIG over the rounds.
+medians() {
 	local c
-	declare -A rate p50 p99 bulk
-	for c in "${LEARN_CONFIGS[@]}"; do
-		rate[$c]=$(median "$c" 2)
-		p50[$c]=$(median "$c" 3)
-		p99[$c]=$(median "$c" 4)
-		bulk[$c]=$(median "$c" 6)
+	declare -gA RATE P50 P99 BULK
+	for c in "$@"; do
+		RATE[$c]=$(median "$c" 2)
+		P50[$c]=$(median "$c" 3)
+		P99[$c]=$(median "$c" 4)
+		BULK[$c]=$(median "$c" 6)
 	done
+}
+
+# median_table QUEUED CONFIG...: a table row per CONFIG from medians;
+# QUEUED=1 adds the packets queued per connection.
+median_table() {
+	local queued=$1 c q=
+	shift
+	printf '| config | new conn/s | p50 µs | p99 µs | bulk Gbit/s | reader CPU µs/conn |'
+	[ "$queued" = 1 ] && printf ' queued per conn |'
+	printf ' rate vs none | rate vs floor | bulk vs none |\n'
+	printf '| --- | ---: | ---: | ---: | ---: | ---: |'
+	[ "$queued" = 1 ] && printf ' ---: |'
+	printf ' ---: | ---: | ---: |\n'
+	for c in "$@"; do
+		[ "$queued" = 1 ] && q=$(median "$c" 12)
+		awk -v c="$c" -v r="${RATE[$c]}" -v a="${P50[$c]}" -v b="${P99[$c]}" \
+			-v g="${BULK[$c]}" -v u="$(median "$c" 7)" -v q="$q" \
+			-v rn="${RATE[none]}" -v rf="${RATE[floor]}" \
+			-v gn="${BULK[none]}" 'function ratio(x, y) {
+				return (y + 0 > 0 && x != "nan") ? sprintf("%.2f", x / y) : "n/a" }
+			function dash(x) { return x == "nan" ? "-" : x }
+			BEGIN { printf "| %s | %.0f | %.0f | %.0f | %s | %s |",
+				c, r, a, b, dash(g), dash(u)
+				if (q != "")
+					printf " %s |", dash(q)
+				printf " %s | %s | %s |\n", ratio(r, rn), ratio(r, rf),
+					(g == "nan" ? "-" : ratio(g, gn)) }'
+	done
+}
+
+summary() {
+	medians "${LEARN_CONFIGS[@]}"
 	echo
 	echo "medians of $ROUNDS rounds, $CLIENTS clients, ${CONN_S} s connection runs, ${BULK_S} s bulk runs"
 	echo
-	printf '| config | new conn/s | p50 µs | p99 µs | bulk Gbit/s | reader CPU µs/conn | rate vs none | rate vs floor | bulk vs none |\n'
-	printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
-	for c in "${LEARN_CONFIGS[@]}"; do
-		awk -v c="$c" -v r="${rate[$c]}" -v a="${p50[$c]}" -v b="${p99[$c]}" \
-			-v g="${bulk[$c]}" -v u="$(median "$c" 7)" \
-			-v rn="${rate[none]}" -v rf="${rate[floor]}" \
-			-v gn="${bulk[none]}" 'function ratio(x, y) {
-				return (y + 0 > 0 && x != "nan") ? sprintf("%.2f", x / y) : "n/a" }
-			BEGIN { printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s |\n",
-				c, r, a, b, g, (u == "nan" ? "-" : u), ratio(r, rn),
-				ratio(r, rf), ratio(g, gn) }'
-	done
+	median_table 0 "${LEARN_CONFIGS[@]}"
 	echo
 	printf 'nsegd (learn), medians: %s µs CPU per new connection, %s%% of one CPU during the connection runs, VmRSS %s kB before → %s kB after a round\n' \
 		"$(median learn 7)" "$(median learn 8)" "$(median learn 9)" \
 		"$(median learn 10)"
 	echo
-	awk -v rl="${rate[learn]}" -v rf="${rate[floor]}" -v rn="${rate[none]}" \
-		-v pl="${p99[learn]}" -v pf="${p99[floor]}" \
-		-v gl="${bulk[learn]}" -v gn="${bulk[none]}" -v gf="${bulk[floor]}" 'BEGIN {
+	awk -v rl="${RATE[learn]}" -v rf="${RATE[floor]}" -v rn="${RATE[none]}" \
+		-v pl="${P99[learn]}" -v pf="${P99[floor]}" \
+		-v gl="${BULK[learn]}" -v gn="${BULK[none]}" -v gf="${BULK[floor]}" 'BEGIN {
 		printf "learn/floor conn rate %.2f, learn/none conn rate %.2f, floor/none conn rate %.2f\n",
 			rl / rf, rl / rn, rf / rn
 		printf "learn p99 - floor p99 = %+.0f µs\n", pl - pf
@@ -637,16 +665,14 @@ scale_addr() { # INDEX: the namespace's own address (on lo)
 # address; creates only those missing. Few processes: hundreds of
 # namespaces would otherwise take most of the time.
 scale_grow() {
-	local i
-	: >"$TMP/netns.batch"
+	local i names=()
 	for ((i = SCALE_MADE; i < $1; i++)); do
-		echo "netns add $PFX-n$i" >>"$TMP/netns.batch"
-		NETNS+=("$PFX-n$i")
+		names+=("$PFX-n$i")
 	done
-	ip -b "$TMP/netns.batch" || die "cannot create the scale namespaces"
+	((${#names[@]})) || return 0
+	netns_add "${names[@]}"
 	for ((i = SCALE_MADE; i < $1; i++)); do
-		printf 'link set lo up\naddr add %s/32 dev lo\n' "$(scale_addr "$i")" |
-			ip -n "$PFX-n$i" -b - || die "cannot address $PFX-n$i"
+		netns_up "$PFX-n$i" "$(scale_addr "$i")/32" lo
 	done
 	SCALE_MADE=$1
 }
@@ -835,40 +861,21 @@ scale_summary() {
 }
 
 summary_enforce() {
-	local c
-	declare -A rate p50 p99 bulk
-	for c in "${CONFIGS[@]}"; do
-		rate[$c]=$(median "$c" 2)
-		p50[$c]=$(median "$c" 3)
-		p99[$c]=$(median "$c" 4)
-		bulk[$c]=$(median "$c" 6)
-	done
+	medians "${CONFIGS[@]}"
 	echo
 	echo "## (a), (b), (f) enforcing: medians of the same $ROUNDS rounds"
 	echo
-	printf '| config | new conn/s | p50 µs | p99 µs | bulk Gbit/s | reader CPU µs/conn | queued per conn | rate vs none | rate vs floor | bulk vs none |\n'
-	printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
-	for c in "${CONFIGS[@]}"; do
-		awk -v c="$c" -v r="${rate[$c]}" -v a="${p50[$c]}" -v b="${p99[$c]}" \
-			-v g="${bulk[$c]}" -v u="$(median "$c" 7)" -v q="$(median "$c" 12)" \
-			-v rn="${rate[none]}" -v rf="${rate[floor]}" \
-			-v gn="${bulk[none]}" 'function ratio(x, y) {
-				return (y + 0 > 0 && x != "nan") ? sprintf("%.2f", x / y) : "n/a" }
-			BEGIN { printf "| %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s | %s |\n",
-				c, r, a, b, (g == "nan" ? "-" : g), (u == "nan" ? "-" : u),
-				(q == "nan" ? "-" : q), ratio(r, rn), ratio(r, rf),
-				(g == "nan" ? "-" : ratio(g, gn)) }'
-	done
+	median_table 1 "${CONFIGS[@]}"
 	echo
 	echo "kernel = approved with --any-process, decided by the table's sets and accept rules; proc = approved for the process seen, every new connection checked by nsegd in both namespaces; osn = OpenSnitch in the client's namespace only (one queue pass per connection, against two for floor, learn and proc)"
 	[ "$OSN_OK" = 1 ] || echo "opensnitch: not available here ($OSN_WHY)"
 	echo
-	awk -v rk="${rate[kernel]}" -v rn="${rate[none]}" -v rp="${rate[proc]}" \
-		-v rf="${rate[floor]}" -v gk="${bulk[kernel]}" -v gn="${bulk[none]}" \
-		-v ak="${p50[kernel]}" -v an="${p50[none]}" -v bk="${p99[kernel]}" \
-		-v bn="${p99[none]}" -v ap="${p50[proc]}" -v af="${p50[floor]}" \
-		-v bp="${p99[proc]}" -v bf="${p99[floor]}" \
-		-v osn="$OSN_OK" -v ro="${rate[osn]:-0}" -v rl="${rate[learn]}" 'BEGIN {
+	awk -v rk="${RATE[kernel]}" -v rn="${RATE[none]}" -v rp="${RATE[proc]}" \
+		-v rf="${RATE[floor]}" -v gk="${BULK[kernel]}" -v gn="${BULK[none]}" \
+		-v ak="${P50[kernel]}" -v an="${P50[none]}" -v bk="${P99[kernel]}" \
+		-v bn="${P99[none]}" -v ap="${P50[proc]}" -v af="${P50[floor]}" \
+		-v bp="${P99[proc]}" -v bf="${P99[floor]}" \
+		-v osn="$OSN_OK" -v ro="${RATE[osn]:-0}" -v rl="${RATE[learn]}" 'BEGIN {
 		printf "kernel-decided: p50 %+.0f µs, p99 %+.0f µs against no rules\n", ak - an, bk - bn
 		printf "process-checked: p50 %+.0f µs, p99 %+.0f µs against the floor\n", ap - af, bp - bf
 		if (osn == 1 && ro > 0)

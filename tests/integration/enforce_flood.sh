@@ -12,12 +12,9 @@ CB=$T_BUILD/bench/connbench
 CS=$T_BUILD/bench/connserver
 SF=$T_BUILD/bench/synflood
 [ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
-t_switch
-t_netns flood && t_attach flood 1
-t_netns cli && t_attach cli 2
-t_netns srv && t_attach srv 3
-printf 'queue_rate: 300\nqueue_burst: 300\nalert_window: 1h\nalerts_file: ""\n' >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+t_hosts flood cli srv
+t_config 'queue_rate: 300' 'queue_burst: 300' 'alert_window: 1h' 'alerts_file: ""'
+t_start_nsegd || exit 1
 t_bg srv "$CS" 10.66.0.3 9000
 t_wait_for 5 t_listening srv tcp 9000 || exit 1
 

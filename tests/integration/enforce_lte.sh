@@ -6,20 +6,14 @@
 t_need socat jq
 t_init lte
 
-t_switch
-t_netns a && t_attach a 1
-t_netns b && t_attach b 2
-t_bg b socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo seven'
-t_bg b socat TCP-LISTEN:7001,fork,reuseaddr SYSTEM:'echo other'
-t_wait_for 5 t_listening b tcp 7000 || exit 1
-t_wait_for 5 t_listening b tcp 7001 || exit 1
-a=netns:$T_PFX-a b=netns:$T_PFX-b
-conn() { t_in a timeout 5 socat -T 3 -u "TCP:10.66.0.2:$1,connect-timeout=2" - 2>/dev/null; }
+t_pair
+t_serve b 7000 seven && t_serve b 7001 other || exit 1
+conn() { t_conn a 10.66.0.2 "$1"; }
 mode_of() { t_ctl --json workloads | jq -r --arg n "$1" '.[] | select(.name == $n) | .mode'; }
 
 # Without auto_approve: notify at the end, nothing approved.
-printf 'learn_window: 3s\nalerts_file: ""\n' >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" --learn-then-enforce || exit 1
+t_config 'learn_window: 3s' 'alerts_file: ""'
+t_start_nsegd --learn-then-enforce || exit 1
 t_eq "learns first" seven "$(conn 7000)"
 t_ok "status shows the window left" bash -c "\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq -e --arg n \"$a\" '.workloads[] | select(.name == \$n) | .learn_window_left_s >= 0' >/dev/null"
 t_ok "notify after the window" t_wait_for 10 bash -c "[ \"\$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json workloads | jq -r --arg n \"$a\" '.[] | select(.name == \$n) | .mode')\" = notify ]"
@@ -29,8 +23,8 @@ t_ok "stop" t_stop_nsegd
 
 # With auto_approve (on a fresh database): approved and enforced.
 rm -f "$T_TMP"/nseg.db*
-printf 'learn_window: 3s\nauto_approve: true\nalerts_file: ""\n' >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" --learn-then-enforce || exit 1
+t_config 'learn_window: 3s' 'auto_approve: true' 'alerts_file: ""'
+t_start_nsegd --learn-then-enforce || exit 1
 t_eq "learns first (2)" seven "$(conn 7000)"
 t_ok "enforce after the window" t_wait_for 10 bash -c "[ \"\$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json workloads | jq -r --arg n \"$a\" '.[] | select(.name == \$n) | .mode')\" = enforce ]"
 t_eq "learned edges approved by nsegd" "approved nsegd (learning window)" "$(t_ctl --json baseline show "$a" | jq -r '.[0] | .state + " " + .decided_by')"

@@ -10,24 +10,20 @@ t_need socat busybox jq ss nft
 t_init enf
 
 BB=$(readlink -f "$(command -v busybox)")
-t_switch
-t_netns web && t_attach web 1
-t_netns api && t_attach api 2
-t_netns db && t_attach db 3
+t_hosts web api db
 mkdir -p "$T_TMP/www" "$T_TMP/bin" && echo hello >"$T_TMP/www/index.html"
 for a in wget nc httpd; do ln -s "$BB" "$T_TMP/bin/$a"; done
 B=$T_TMP/bin
-printf 'alerts_file: %s\nalert_window: 1h\n' "$T_TMP/alerts.jsonl" >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+t_config "alerts_file: $T_TMP/alerts.jsonl" 'alert_window: 1h'
+t_start_nsegd || exit 1
 
 t_bg api "$B/httpd" -f -p 8080 -h "$T_TMP/www"
-t_bg db socat TCP-LISTEN:5432,fork,reuseaddr SYSTEM:'echo db'
 t_wait_for 5 t_listening api tcp 8080 || exit 1
-t_wait_for 5 t_listening db tcp 5432 || exit 1
+t_serve db 5432 db || exit 1
 
 web=netns:$T_PFX-web api=netns:$T_PFX-api db=netns:$T_PFX-db
 get() { t_in web timeout 5 "$B/wget" -q -O - http://10.66.0.2:8080/index.html 2>/dev/null; }
-dbq() { t_in "$1" timeout 5 socat -T 3 -u TCP:10.66.0.3:5432,connect-timeout=2 - 2>/dev/null; }
+dbq() { t_conn "$1" 10.66.0.3 5432; }
 
 # Learn.
 t_eq "learn: web->api" hello "$(get)"
@@ -87,7 +83,7 @@ kill -9 "$T_NSEGD_PID"
 wait "$T_NSEGD_PID" 2>/dev/null
 t_eq "dead daemon: approved web->api" hello "$(get)"
 t_eq "dead daemon: api->db (fail open)" db "$(dbq api)"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+t_start_nsegd || exit 1
 t_eq "restarted: modes restored" "enforce" "$(t_ctl --json workloads | jq -r --arg n "$web" '.[] | select(.name == $n) | .mode')"
 t_eq "restarted: approved web->api" hello "$(get)"
 t_eq "restarted: unapproved web->db blocked" "" "$(dbq web)"

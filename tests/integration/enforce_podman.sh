@@ -23,17 +23,14 @@ for img in "$W" "$A" "$D" "$O"; do
 done
 reason=$(podman_usable "$W") || t_skip "$reason"
 
-t_switch
-t_netns web && t_attach web 1
-t_netns api && t_attach api 2
-t_netns db && t_attach db 3
+t_hosts web api db
 # busybox's wget has no connect timeout: with one SYN retry a dropped
 # connection fails after ~3 s instead of ~2 min (the sysctl is per netns).
 synretries() { t_in "$1" sysctl -qw net.ipv4.tcp_syn_retries=1; }
 synretries web && synretries api || exit 1
 
-printf 'alerts_file: %s\nalert_window: 1h\n' "$T_TMP/alerts.jsonl" >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+t_config "alerts_file: $T_TMP/alerts.jsonl" 'alert_window: 1h'
+t_start_nsegd || exit 1
 
 podman_run db "$D" nc -ll -p 5432 -e echo db || exit 1
 db=$PODMAN_LAST_ID

@@ -10,16 +10,12 @@ t_init recomp
 CB=$T_BUILD/bench/connbench
 CS=$T_BUILD/bench/connserver
 [ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
-t_switch
-t_netns cli && t_attach cli 1
-t_netns srv && t_attach srv 2
-printf 'alerts_file: ""\nalert_window: 1h\n' >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+t_hosts cli srv
+t_config 'alerts_file: ""' 'alert_window: 1h'
+t_start_nsegd || exit 1
 t_bg srv "$CS" 10.66.0.2 9000
-t_bg srv socat TCP-LISTEN:9001,fork,reuseaddr SYSTEM:'echo x'
-t_bg srv socat TCP-LISTEN:9002,fork,reuseaddr SYSTEM:'echo leak'
 t_wait_for 5 t_listening srv tcp 9000 || exit 1
-t_wait_for 5 t_listening srv tcp 9001 || exit 1
+t_serve srv 9001 x && t_serve srv 9002 leak || exit 1
 cli=netns:$T_PFX-cli srv=netns:$T_PFX-srv
 
 t_in cli "$CB" -c 2 -d 1 10.66.0.2 9000 >/dev/null

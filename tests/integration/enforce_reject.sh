@@ -5,16 +5,10 @@
 t_need socat jq
 t_init rej
 
-t_switch
-t_netns a && t_attach a 1
-t_netns b && t_attach b 2
-t_bg b socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo ok'
-t_bg b socat TCP-LISTEN:7001,fork,reuseaddr SYSTEM:'echo leak'
-t_wait_for 5 t_listening b tcp 7000 || exit 1
-t_wait_for 5 t_listening b tcp 7001 || exit 1
-printf 'block: reject\nalerts_file: ""\n' >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
-a=netns:$T_PFX-a b=netns:$T_PFX-b
+t_pair
+t_serve b 7000 ok && t_serve b 7001 leak || exit 1
+t_config 'block: reject' 'alerts_file: ""'
+t_start_nsegd || exit 1
 conn() { t_in a timeout 10 socat -u "TCP:10.66.0.2:$1,connect-timeout=5" - 2>&1; }
 
 t_eq "learn" ok "$(conn 7000)"

@@ -14,10 +14,7 @@ BASH=$(readlink -f "$(command -v bash)")
 FS=$T_BUILD/tests/helpers/forkserver
 UE=$T_BUILD/tests/helpers/udpecho
 
-t_switch
-t_netns web && t_attach web 1
-t_netns api && t_attach api 2
-t_netns db && t_attach db 3
+t_hosts web api db
 mkdir -p "$T_TMP/www" "$T_TMP/bin" && echo hello >"$T_TMP/www/index.html"
 # Applets through symlinks, as in a busybox image: comm is the applet.
 for a in wget nc httpd ping; do ln -s "$BB" "$T_TMP/bin/$a"; done
@@ -36,8 +33,8 @@ for x in 9 10; do
 	T_PIDS+=($!)
 done
 # A named network covers .8-.9 only; .10 stays a bare address.
-printf 'networks:\n  - name: lab\n    cidr: 10.66.0.8/31\n' >"$T_TMP/nsegd.yaml"
-t_start_nsegd -c "$T_TMP/nsegd.yaml" || exit 1
+t_config 'networks:' '  - name: lab' '    cidr: 10.66.0.8/31'
+t_start_nsegd || exit 1
 
 # Servers.
 t_bg db socat TCP6-LISTEN:5432,ipv6only=0,fork,reuseaddr SYSTEM:'echo db'

@@ -20,10 +20,7 @@ for img in "$W" "$A" "$D"; do
 done
 reason=$(podman_usable "$W") || t_skip "$reason"
 
-t_switch
-t_netns web && t_attach web 1
-t_netns api && t_attach api 2
-t_netns db && t_attach db 3
+t_hosts web api db
 
 # db answers each TCP connection on 5432 with "db".
 podman_run db "$D" sh -c 'while :; do echo db | nc -l -p 5432 >/dev/null; done' || exit 1

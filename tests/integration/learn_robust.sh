@@ -7,9 +7,7 @@
 t_need socat jq ss nft
 t_init robust
 
-t_switch
-t_netns a && t_attach a 1
-t_netns b && t_attach b 2
+t_pair
 t_start_nsegd || exit 1
 
 t_bg b socat TCP-LISTEN:7000,reuseaddr SYSTEM:'echo hi; sleep 30'
@@ -69,8 +67,7 @@ t_ok "truncated packet counted" bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" 
 t_ok "daemon alive after it" t_nsegd_watches 3
 
 # SIGKILL: no cleanup; fail-open (queue bypass) lets new connections pass.
-t_bg b socat TCP-LISTEN:7001,fork,reuseaddr SYSTEM:'echo up'
-t_wait_for 5 t_listening b tcp 7001 || exit 1
+t_serve b 7001 up || exit 1
 ids_before=$(t_ctl --json baseline show "netns:$T_PFX-a" | jq -c '[.[].id]')
 kill -9 "$T_NSEGD_PID"
 wait "$T_NSEGD_PID" 2>/dev/null

@@ -117,6 +117,25 @@ t_attach() {
 		ip -n "$ns" link set eth0 up
 }
 
+# t_hosts NAME...: the switch and a netns per NAME plugged into it, at
+# 10.66.0.1, .2, ... in the order given.
+t_hosts() {
+	local n i=0
+	t_switch || return 1
+	for n in "$@"; do
+		i=$((i + 1))
+		t_netns "$n" && t_attach "$n" "$i" || return 1
+	done
+}
+
+# t_pair: hosts a (10.66.0.1) and b (10.66.0.2); sets a and b to their
+# workload names (netns:...).
+t_pair() {
+	t_hosts a b || return 1
+	a=netns:$T_PFX-a
+	b=netns:$T_PFX-b
+}
+
 # t_bg NETNS COMMAND...: runs COMMAND in $T_PFX-NETNS in the background;
 # its PID (ip netns exec execs it) goes to T_LAST_PID and the teardown list.
 t_bg() {
@@ -140,17 +159,46 @@ t_listening() {
 	ip netns exec "$T_PFX-$1" ss -H "$flag" "sport = :$3" | grep -q .
 }
 
+# t_serve NETNS PORT REPLY: a TCP server in NETNS answering each connection
+# to PORT with the line REPLY; returns once it listens.
+t_serve() {
+	t_bg "$1" socat "TCP-LISTEN:$2,fork,reuseaddr" "SYSTEM:echo $3" &&
+		t_wait_for 5 t_listening "$1" tcp "$2"
+}
+
+# t_conn NETNS ADDR PORT: connects from NETNS and prints what the server
+# sends; prints nothing when the connection is dropped (gives up in 5 s).
+t_conn() {
+	t_in "$1" timeout 5 socat -T 3 -u "TCP:$2:$3,connect-timeout=2" - 2>/dev/null
+}
+
+# t_config LINE...: writes the daemon's configuration, a LINE a line, to
+# T_CONF; every later t_start_nsegd / t_run_nsegd reads it.
+t_config() {
+	T_CONF=$T_TMP/nsegd.yaml
+	printf '%s\n' "$@" >"$T_CONF"
+}
+
 # t_start_nsegd ARGS...: starts the daemon scoped to this test's namespaces
-# with its own database and socket; waits until it answers and watches
-# every namespace that exists now.
+# (and on T_CONF if t_config wrote one); waits until it watches every
+# namespace that exists now.
 t_start_nsegd() {
+	t_run_nsegd "$(ip netns list | grep -c "^$T_PFX-")" --netns "$T_PFX-*" "$@"
+}
+
+# t_run_nsegd N ARGS...: starts the daemon with its own database and socket
+# (and on T_CONF if set) and waits until it answers and watches N
+# namespaces. For tests that scope it themselves.
+t_run_nsegd() {
+	local n=$1
+	shift
 	T_DB=$T_TMP/nseg.db
 	T_SOCK=$T_TMP/nsegd.sock
-	"$NSEGD" --db "$T_DB" --socket "$T_SOCK" --netns "$T_PFX-*" -v "$@" \
+	"$NSEGD" ${T_CONF:+-c "$T_CONF"} --db "$T_DB" --socket "$T_SOCK" -v "$@" \
 		>"$T_TMP/nsegd.log" 2>&1 &
 	T_NSEGD_PID=$!
 	T_PIDS+=("$T_NSEGD_PID")
-	t_wait_for 10 t_nsegd_watches "$(ip netns list | grep -c "^$T_PFX-")" || {
+	t_wait_for 10 t_nsegd_watches "$n" || {
 		echo "nsegd did not come up:"
 		cat "$T_TMP/nsegd.log"
 		return 1

@@ -6,7 +6,6 @@
 #include <check.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,8 @@
 #include "nseg/alerts.h"
 #include "nseg/enforce.h"
 #include "nseg/store.h"
+
+#include "fixture_store.h"
 
 /* As in alerts.c (not exported). */
 #define T_ALERTS_MAX 4096
@@ -33,35 +34,24 @@ time_t time(time_t *t)
 	return fake_now;
 }
 
-static char tmpdir[64], dbpath[128], jsonpath[128];
+static struct fixture_store fx;
+static char jsonpath[128];
 static struct store *st;
 
 static void setup(void)
 {
-	char err[256];
-
 	fake_now = 1700000000;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nseg-test-alerts-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/nseg.db", tmpdir);
-	snprintf(jsonpath, sizeof(jsonpath), "%s/alerts.json", tmpdir);
-	st = store_open(":memory:", err, sizeof(err));
-	ck_assert_msg(st != NULL, "store_open: %s", err);
+	fixture_store_setup(&fx, "alerts");
+	snprintf(jsonpath, sizeof(jsonpath), "%s/alerts.json", fx.dir);
+	st = fixture_store_open(":memory:");
 }
 
 static void teardown(void)
 {
-	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
-
 	store_close(st);
 	st = NULL;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", dbpath, sfx[i]);
-		unlink(p);
-	}
 	unlink(jsonpath);
-	rmdir(tmpdir);
+	fixture_store_teardown(&fx);
 }
 
 static struct nseg_edge_key key(const char *wl, const char *comm,
@@ -394,17 +384,6 @@ START_TEST(test_json_lines)
 }
 END_TEST
 
-static void raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-		      "%s: %s", sql, msg ? msg : "");
-	sqlite3_close(db);
-}
-
 START_TEST(test_failed_flush_keeps_all)
 {
 	struct alerts *a = alerts_new(jsonpath, 60);
@@ -412,16 +391,14 @@ START_TEST(test_failed_flush_keeps_all)
 	struct nseg_edge_key k2 = key("web", "wget", "api", 8080);
 	struct alerts_stats s;
 	struct alert_list l;
-	struct store *fs;
-	char err[256];
+	struct store *fs = fixture_store_open(fx.db);
 	int64_t ids[8];
 	uint64_t counts[8];
 
-	fs = store_open(dbpath, err, sizeof(err));
-	ck_assert_msg(fs != NULL, "store_open: %s", err);
 	/* Insert refused: nothing stored, nothing published. */
-	raw_exec("CREATE TRIGGER no_ins BEFORE INSERT ON alerts "
-		 "BEGIN SELECT RAISE(ABORT, 'test'); END;");
+	fixture_store_exec(fx.db,
+			   "CREATE TRIGGER no_ins BEFORE INSERT ON alerts "
+			   "BEGIN SELECT RAISE(ABORT, 'test'); END;");
 	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
 	alerts_get_stats(a, &s);
@@ -430,7 +407,7 @@ START_TEST(test_failed_flush_keeps_all)
 	list_alerts(fs, &l);
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_uint_eq(read_lines(jsonpath, ids, counts, 8), 0);
-	raw_exec("DROP TRIGGER no_ins;");
+	fixture_store_exec(fx.db, "DROP TRIGGER no_ins;");
 	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
 	ck_assert_int_eq(alerts_flush(a, fs), 0);
 	list_alerts(fs, &l);
@@ -439,8 +416,9 @@ START_TEST(test_failed_flush_keeps_all)
 
 	/* A bump refused after a new alert went in: the insert is rolled
 	 * back with it, and the next flush does both exactly once. */
-	raw_exec("CREATE TRIGGER no_upd BEFORE UPDATE ON alerts "
-		 "BEGIN SELECT RAISE(ABORT, 'test'); END;");
+	fixture_store_exec(fx.db,
+			   "CREATE TRIGGER no_upd BEFORE UPDATE ON alerts "
+			   "BEGIN SELECT RAISE(ABORT, 'test'); END;");
 	alerts_raise(a, &k2, &ctx0, "block", 1, NULL);
 	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
@@ -448,7 +426,7 @@ START_TEST(test_failed_flush_keeps_all)
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_uint_eq(l.a[0].count, 2);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
-	raw_exec("DROP TRIGGER no_upd;");
+	fixture_store_exec(fx.db, "DROP TRIGGER no_upd;");
 	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
 	ck_assert_int_eq(alerts_flush(a, fs), 0);
 	list_alerts(fs, &l);

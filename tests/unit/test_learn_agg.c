@@ -4,52 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <netinet/in.h>
-#include <sqlite3.h>
 
 #include "nseg/learn_agg.h"
 #include "nseg/store.h"
 
-static char tmpdir[64];
-static char dbpath[128];
+#include "fixture_store.h"
+
+static struct fixture_store fx;
 static struct store *st;
 
 static void setup(void)
 {
-	char err[256];
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nseg-test-agg-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/nseg.db", tmpdir);
-	st = store_open(dbpath, err, sizeof(err));
-	ck_assert_msg(st != NULL, "store_open: %s", err);
+	fixture_store_setup(&fx, "agg");
+	st = fixture_store_open(fx.db);
 }
 
 static void teardown(void)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char p[160];
-
 	store_close(st);
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", dbpath, sfx[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
-}
-
-/* Through a second connection, as another process would. */
-static void raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-		      "%s: %s", sql, msg ? msg : "");
-	sqlite3_close(db);
+	fixture_store_teardown(&fx);
 }
 
 static struct nseg_edge_key key(const char *wl, const char *peer, int port)
@@ -224,8 +199,9 @@ START_TEST(test_failed_flush_keeps_pending)
 	int found = 1;
 
 	memset(&t, 0, sizeof(t));
-	raw_exec("CREATE TRIGGER fail BEFORE INSERT ON edges WHEN "
-		 "NEW.peer = 'poison' BEGIN SELECT RAISE(ABORT, 'test'); END");
+	fixture_store_exec(fx.db,
+			   "CREATE TRIGGER fail BEFORE INSERT ON edges WHEN "
+			   "NEW.peer = 'poison' BEGIN SELECT RAISE(ABORT, 'test'); END");
 	ck_assert_int_eq(learn_agg_record(a, &k1, 10), 0);
 	ck_assert_int_eq(learn_agg_record(a, &k2, 11), 0);
 	ck_assert_int_eq(learn_agg_record(a, &k2, 12), 0);
@@ -242,7 +218,7 @@ START_TEST(test_failed_flush_keeps_pending)
 	/* Recording keeps aggregating into the pending entries. */
 	ck_assert_int_eq(learn_agg_record(a, &k1, 13), 0);
 	ck_assert_uint_eq(learn_agg_pending(a), 2);
-	raw_exec("DROP TRIGGER fail");
+	fixture_store_exec(fx.db, "DROP TRIGGER fail");
 	ck_assert_int_eq(learn_agg_flush(a, st), 0);
 	ck_assert_uint_eq(learn_agg_pending(a), 0);
 	t = totals("web");

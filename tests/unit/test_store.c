@@ -12,47 +12,23 @@
 
 #include "nseg/store.h"
 
-static char tmpdir[64];
-static char dbpath[128];
+#include "fixture_store.h"
+
+static struct fixture_store fx;
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nseg-test-store-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/nseg.db", tmpdir);
+	fixture_store_setup(&fx, "store");
 }
 
 static void teardown(void)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", dbpath, sfx[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
+	fixture_store_teardown(&fx);
 }
 
 static struct store *open_ok(void)
 {
-	char err[256];
-	struct store *s = store_open(dbpath, err, sizeof(err));
-
-	ck_assert_msg(s != NULL, "store_open: %s", err);
-	return s;
-}
-
-/* Runs sql on a second, raw connection to the same file. */
-static void raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-		      "%s: %s", sql, msg ? msg : "");
-	sqlite3_close(db);
+	return fixture_store_open(fx.db);
 }
 
 static int64_t raw_int(const char *sql)
@@ -61,7 +37,7 @@ static int64_t raw_int(const char *sql)
 	sqlite3_stmt *st;
 	int64_t v;
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(fx.db, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
@@ -122,10 +98,10 @@ START_TEST(test_open_new)
 	struct stat st;
 	char wal[160];
 
-	ck_assert_int_eq(stat(dbpath, &st), 0);
+	ck_assert_int_eq(stat(fx.db, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	/* sqlite gives the WAL the database's mode. */
-	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	snprintf(wal, sizeof(wal), "%s-wal", fx.db);
 	ck_assert_int_eq(store_workload_touch(s, "web", "1", 1), 0);
 	ck_assert_int_eq(stat(wal, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
@@ -145,7 +121,7 @@ START_TEST(test_wal)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(fx.db, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
 					    NULL),
 			 SQLITE_OK);
@@ -262,7 +238,7 @@ START_TEST(test_ids_stable_across_reopen)
 	ck_assert_int_eq(sn->e[2].id, 3);
 	store_close(s);
 	/* A deleted edge's id is never handed out again. */
-	raw_exec("DELETE FROM edges WHERE id = 3");
+	fixture_store_exec(fx.db, "DELETE FROM edges WHERE id = 3");
 	s = open_ok();
 	ck_assert_int_eq(store_edge_add(s, &d, 1, 30, 30), 0);
 	sn = edges(s, "web", NULL, &found);
@@ -455,9 +431,10 @@ START_TEST(test_edge_add_savepoint)
 	struct seen *sn;
 	int found;
 
-	raw_exec("CREATE TRIGGER t BEFORE INSERT ON edges WHEN "
-		 "NEW.peer = 'poison' BEGIN SELECT RAISE(ABORT, 'poison'); "
-		 "END");
+	fixture_store_exec(fx.db,
+			   "CREATE TRIGGER t BEFORE INSERT ON edges WHEN "
+			   "NEW.peer = 'poison' BEGIN SELECT RAISE(ABORT, 'poison'); "
+			   "END");
 	ck_assert_int_eq(store_begin(s), 0);
 	ck_assert_int_eq(store_edge_add(s, &a, 1, 1, 1), 0);
 	ck_assert_int_eq(store_edge_add(s, &b, 1, 1, 1), -1);
@@ -552,7 +529,7 @@ START_TEST(test_migrate_from_v0)
 	struct store *s;
 	struct nseg_edge_key k = key("web", "1.0", "wget", "api", 6, 80);
 
-	raw_exec("PRAGMA user_version = 0");
+	fixture_store_exec(fx.db, "PRAGMA user_version = 0");
 	ck_assert_int_eq(raw_int("PRAGMA user_version"), 0);
 	s = open_ok();
 	ck_assert_int_eq(store_edge_add(s, &k, 1, 1, 1), 0);
@@ -583,19 +560,19 @@ START_TEST(test_bad_db)
 	FILE *f;
 
 	if (bad_db_cases[_i].setup_sql) {
-		raw_exec(bad_db_cases[_i].setup_sql);
+		fixture_store_exec(fx.db, bad_db_cases[_i].setup_sql);
 	} else {
-		ck_assert_ptr_nonnull(f = fopen(dbpath, "w"));
+		ck_assert_ptr_nonnull(f = fopen(fx.db, "w"));
 		for (int i = 0; i < 512; i++)
 			fputs("this is not sqlite ", f);
 		fclose(f);
 	}
-	ck_assert_ptr_null(store_open(dbpath, err, sizeof(err)));
+	ck_assert_ptr_null(store_open(fx.db, err, sizeof(err)));
 	for (int i = 0; i < 3; i++)
 		ck_assert_msg(strstr(err, bad_db_cases[_i].msg[i]) != NULL,
 			      "'%s' not in '%s'", bad_db_cases[_i].msg[i],
 			      err);
-	ck_assert_ptr_nonnull(strstr(err, dbpath));
+	ck_assert_ptr_nonnull(strstr(err, fx.db));
 }
 END_TEST
 
@@ -604,7 +581,7 @@ START_TEST(test_open_missing_dir)
 	char err[256] = "";
 	char p[160];
 
-	snprintf(p, sizeof(p), "%s/nodir/x.db", tmpdir);
+	snprintf(p, sizeof(p), "%s/nodir/x.db", fx.dir);
 	ck_assert_ptr_null(store_open(p, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, p));
 	ck_assert_ptr_nonnull(strstr(err, strerror(ENOENT)));
@@ -709,7 +686,7 @@ START_TEST(test_migrate_v1_to_v2)
 	int64_t rev = -1;
 	int found;
 
-	raw_exec(v1_dump);
+	fixture_store_exec(fx.db, v1_dump);
 	s = open_ok();
 	sn = edges(s, "web", NULL, &found);
 	ck_assert_uint_eq(sn->n, 3);
@@ -1375,7 +1352,7 @@ START_TEST(test_alert_ids_stable)
 	ck_assert_int_eq(store_alert_add(s, &a), 0);
 	ck_assert_int_eq(a.id, 2);
 	store_close(s);
-	raw_exec("DELETE FROM alerts WHERE id = 2");
+	fixture_store_exec(fx.db, "DELETE FROM alerts WHERE id = 2");
 	s = open_ok();
 	ck_assert_int_eq(store_alert_add(s, &a), 0);
 	ck_assert_int_eq(a.id, 3);
@@ -1597,7 +1574,7 @@ START_TEST(test_migrate_v2_to_v3)
 	struct nseg_edge_key k = key("web", "2.0", "sh", "db", 6, 5432);
 	int found;
 
-	raw_exec(v2_dump);
+	fixture_store_exec(fx.db, v2_dump);
 	s = open_ok();
 	check_v2_edges(s, 0, 0);
 	sn = edges(s, "api", NULL, &found);
@@ -1886,8 +1863,9 @@ START_TEST(test_usage_join)
 	check_join(s, 1);
 	/* A workload's usage goes with it. */
 	store_close(s);
-	raw_exec("PRAGMA foreign_keys = ON; DELETE FROM workloads "
-		 "WHERE name = 'other'");
+	fixture_store_exec(fx.db,
+			   "PRAGMA foreign_keys = ON; DELETE FROM workloads "
+			   "WHERE name = 'other'");
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM rule_usage"), 6);
 }
 END_TEST

@@ -4,48 +4,31 @@
  */
 #include <check.h>
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nseg/policy.h"
 #include "nseg/store.h"
 #include "nseg/usage.h"
 
-static char tmpdir[64], dbpath[128];
+#include "fixture_store.h"
+
+static struct fixture_store fx;
 static struct store *st;
-
-static void open_store(const char *path)
-{
-	char err[256];
-
-	st = store_open(path, err, sizeof(err));
-	ck_assert_msg(st != NULL, "store_open: %s", err);
-}
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nseg-test-usage-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/nseg.db", tmpdir);
+	fixture_store_setup(&fx, "usage");
 	st = NULL;
 }
 
 static void teardown(void)
 {
-	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
-
 	store_close(st);
 	st = NULL;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", dbpath, sfx[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
+	fixture_store_teardown(&fx);
 }
 
 static void add_edge(const char *wl, const char *ver, const char *comm,
@@ -135,7 +118,7 @@ START_TEST(test_aggregate_flush)
 	struct policy *p;
 	struct hits h;
 
-	open_store(":memory:");
+	st = fixture_store_open(":memory:");
 	p = setup_web();
 	ck_assert_ptr_nonnull(u);
 	/* Nothing pending: nothing to do. */
@@ -194,7 +177,7 @@ START_TEST(test_distinct_rules)
 	struct usage *u = usage_new();
 	struct hits h;
 
-	open_store(":memory:");
+	st = fixture_store_open(":memory:");
 	add_edge("web", "1", "curl", "api", 8080);
 	ck_assert_int_eq(store_edges_decide(st, "web", "approved", 1, NULL, 0,
 					    0, "t", 20, NULL, NULL),
@@ -240,28 +223,18 @@ START_TEST(test_distinct_rules)
 }
 END_TEST
 
-static void raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-		      "%s: %s", sql, msg ? msg : "");
-	sqlite3_close(db);
-}
-
 START_TEST(test_failure_keeps_pending)
 {
 	struct usage *u = usage_new();
 	struct policy *p;
 	struct hits h;
 
-	open_store(dbpath);
+	st = fixture_store_open(fx.db);
 	p = setup_web();
 	/* The second rule's write fails after the first went in: the whole
 	 * flush rolls back and stays pending. */
-	raw_exec(
+	fixture_store_exec(
+	    fx.db,
 	    "CREATE TRIGGER no_db BEFORE INSERT ON rule_usage"
 	    " WHEN NEW.port = 5432 BEGIN SELECT RAISE(ABORT, 'test'); END;");
 	usage_add(u, "web", rule(p, 8080), 1, 60, 100);
@@ -273,7 +246,7 @@ START_TEST(test_failure_keeps_pending)
 	ck_assert_int_eq(usage_flush(u, st), -1);
 	/* More usage while the database refuses: counted in. */
 	usage_add(u, "web", rule(p, 8080), 1, 60, 200);
-	raw_exec("DROP TRIGGER no_db;");
+	fixture_store_exec(fx.db, "DROP TRIGGER no_db;");
 	ck_assert_int_eq(usage_flush(u, st), 0);
 	read_hits(&h);
 	ck_assert_uint_eq(h.hits[1], 2);
