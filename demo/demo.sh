@@ -332,6 +332,17 @@ note "(nsegctl alerts [--follow] [--json]) and, one JSON object per line, in"
 note "the alerts_file: here $TMP/alerts.jsonl (removed"
 note "with the demo), by default /var/log/nseg/alerts.jsonl."
 
+say "the approved baseline as code"
+echo "\$ nsegctl policy export $(tier web)"
+"$nsegctl" policy export "$(tier web)" | tee "$TMP/web.yaml"
+echo
+echo "\$ nsegctl policy apply --dry-run web.yaml"
+"$nsegctl" policy apply --dry-run "$TMP/web.yaml"
+note "Keep this file in git, review changes in pull requests and apply it"
+note "on every host (nsegctl policy apply, or nsegd's policy_dir): applying"
+note "the file back changes nothing. 'nsegctl diff WORKLOAD@V1 WORKLOAD@V2'"
+note "shows what a new image version started to talk to."
+
 say "cleaning up (containers, namespaces, daemon, images it made)"
 cleanup
 note "done in $(($(date +%s) - start)) s"

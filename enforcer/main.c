@@ -13,6 +13,7 @@
 #include "nseg/daemon.h"
 #include "nseg/daemon_run.h"
 #include "nseg/log.h"
+#include "nseg/policy_dir.h"
 
 #define NSEGD_DEFAULT_CONFIG "/etc/nseg/nsegd.yaml"
 
@@ -45,7 +46,8 @@ static void usage(FILE *out)
 		"      --queue N       NFQUEUE number used in each netns (default 4200)\n"
 		"      --fail open|closed  what the kernel does with new connections\n"
 		"                      when nsegd cannot read them (default open)\n"
-		"  -n, --check         check the configuration, print it normalised\n"
+		"  -n, --check         check the configuration and the policy files of\n"
+		"                      policy_dir, print the configuration normalised\n"
 		"                      as YAML and exit (0 valid, 1 invalid)\n"
 		"  -v, --verbose       debug logging\n"
 		"  -s, --syslog        log to syslog instead of stderr\n"
@@ -210,11 +212,15 @@ int main(int argc, char **argv)
 	d.apply_overrides = apply_overrides;
 	d.overrides = &o;
 	if (o.check) {
-		config_write_yaml(&d.cfg, stdout);
+		rc = policy_dir_check(&d.cfg, stderr, err, sizeof(err));
+		if (rc == -1)
+			fprintf(stderr, "nsegd: %s\n", err);
+		else
+			config_write_yaml(&d.cfg, stdout);
 		config_free(&d.cfg);
 		free(o.netns);
 		free(o.cgroups);
-		return 0;
+		return rc == -1 ? 1 : 0;
 	}
 	log_init("nsegd", o.to_syslog, d.cfg.log_level);
 	if (geteuid() != 0)

@@ -45,6 +45,8 @@ static int pc_rule(const struct policy_doc_rule *r, const char *file,
 				    r->peer + 9);
 		return -1;
 	}
+	if (!s)
+		return 0;
 	switch (pc_workload_known(s, r->peer)) {
 	case 1:
 		return 0;

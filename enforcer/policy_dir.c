@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nseg/config.h"
 #include "nseg/daemon.h"
 #include "nseg/log.h"
 #include "nseg/policy_check.h"
@@ -65,15 +66,17 @@ static void pd_check_unique(const struct pd_files *fs, size_t i,
 				}
 }
 
-/* Loads and checks every file; every message goes to dg. */
-static int pd_load(struct daemon *d, struct pd_files *fs,
-		   struct policy_doc_diags *dg, char *err, size_t errlen)
+/* Loads and checks every file; every message goes to dg. s NULL: no
+ * database to ask whether peers exist. */
+static int pd_load(const struct config *cfg, struct store *s,
+		   struct pd_files *fs, struct policy_doc_diags *dg, char *err,
+		   size_t errlen)
 {
 	struct dirent **names = NULL;
-	int n = scandir(d->cfg.policy_dir, &names, pd_is_policy, alphasort);
+	int n = scandir(cfg->policy_dir, &names, pd_is_policy, alphasort);
 
 	if (n < 0) {
-		snprintf(err, errlen, "policy_dir %s: %s", d->cfg.policy_dir,
+		snprintf(err, errlen, "policy_dir %s: %s", cfg->policy_dir,
 			 strerror(errno));
 		return -1;
 	}
@@ -83,11 +86,10 @@ static int pd_load(struct daemon *d, struct pd_files *fs,
 
 		if (f) {
 			snprintf(f->path, sizeof(f->path), "%s/%s",
-				 d->cfg.policy_dir, names[i]->d_name);
+				 cfg->policy_dir, names[i]->d_name);
 			fs->n++;
 			if (policy_doc_load_file(f->path, &f->set, dg) == 0) {
-				policy_check(&f->set, f->path, d->store,
-					     &d->cfg, dg);
+				policy_check(&f->set, f->path, s, cfg, dg);
 				pd_check_unique(fs, fs->n - 1, dg);
 			}
 		}
@@ -147,6 +149,38 @@ static int pd_store(struct daemon *d, const struct pd_files *fs)
 	return changes;
 }
 
+static void pd_errors(const struct config *cfg,
+		      const struct policy_doc_diags *dg, char *err,
+		      size_t errlen)
+{
+	snprintf(err, errlen, "policy_dir %s: %zu error%s; no policy applied",
+		 cfg->policy_dir, dg->n_errors, dg->n_errors == 1 ? "" : "s");
+}
+
+int policy_dir_check(const struct config *cfg, FILE *out, char *err,
+		     size_t errlen)
+{
+	struct policy_doc_diags dg = { 0 };
+	struct pd_files fs = { 0 };
+	int ret = -1;
+
+	if (!cfg->policy_dir[0])
+		return 0;
+	if (pd_load(cfg, NULL, &fs, &dg, err, errlen) == -1)
+		goto out;
+	for (size_t i = 0; i < dg.n; i++)
+		fprintf(out, "%s%s\n", dg.items[i].warning ? "warning: " : "",
+			dg.items[i].msg);
+	if (dg.n_errors)
+		pd_errors(cfg, &dg, err, errlen);
+	else
+		ret = 0;
+out:
+	pd_files_free(&fs);
+	policy_doc_diags_free(&dg);
+	return ret;
+}
+
 int policy_dir_apply(struct daemon *d, char *err, size_t errlen)
 {
 	struct policy_doc_diags dg = { 0 };
@@ -155,17 +189,13 @@ int policy_dir_apply(struct daemon *d, char *err, size_t errlen)
 
 	if (!d->cfg.policy_dir[0])
 		return 0;
-	if (pd_load(d, &fs, &dg, err, errlen) == -1)
+	if (pd_load(&d->cfg, d->store, &fs, &dg, err, errlen) == -1)
 		goto out;
 	for (size_t i = 0; i < dg.n; i++)
 		log_warnx("%s%s", dg.items[i].warning ? "warning: " : "",
 			  dg.items[i].msg);
 	if (dg.n_errors) {
-		snprintf(err, errlen,
-			 "policy_dir %s: %zu error%s (logged); no policy "
-			 "applied",
-			 d->cfg.policy_dir, dg.n_errors,
-			 dg.n_errors == 1 ? "" : "s");
+		pd_errors(&d->cfg, &dg, err, errlen);
 		goto out;
 	}
 	daemon_flush(d);

@@ -12,8 +12,9 @@
 struct store;
 struct config;
 
-/* Appends a "file:line:col: ..." message to diags per problem. Returns 0,
- * or -1 when an error was added (or memory ran out). */
+/* Appends a "file:line:col: ..." message to diags per problem; s NULL
+ * skips the peer workload check. Returns 0, or -1 when an error was
+ * added (or memory ran out). */
 int policy_check(const struct policy_doc_set *set, const char *file,
 		 struct store *s, const struct config *cfg,
 		 struct policy_doc_diags *diags);

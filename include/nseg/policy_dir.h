@@ -9,7 +9,16 @@
 
 #include <stddef.h>
 
+#include <stdio.h>
+
 struct daemon;
+struct config;
+
+/* nsegd -n: loads and checks cfg's policy_dir without a database (peer
+ * workloads are not looked up), printing every message on out. Returns
+ * 0, or -1 with a one-line reason in err. */
+int policy_dir_check(const struct config *cfg, FILE *out, char *err,
+		     size_t errlen);
 
 /*
  * Applies d->cfg.policy_dir to the store (nothing when it is ""). The
