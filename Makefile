@@ -24,7 +24,7 @@ else
 BUILD     ?= build-san
 endif
 
-PKGS      := libnftnl libmnl libnetfilter_queue jansson yaml-0.1 sqlite3
+PKGS      := libnftnl libmnl libnetfilter_queue jansson yaml-0.1 sqlite3 libpcap
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wpointer-arith -Wcast-qual \
              -Wno-unused-parameter
@@ -44,7 +44,7 @@ endif
 
 # Everything but the two main()s goes into one archive: each binary and
 # each unit test links against it and pulls in only the objects it uses.
-LIB_SRC   := $(wildcard lib/*.c learner/*.c policies/*.c) \
+LIB_SRC   := $(wildcard lib/*.c learner/*.c policies/*.c capture/*.c) \
              $(filter-out enforcer/main.c,$(wildcard enforcer/*.c))
 CLI_SRC   := $(wildcard cli/*.c)
 HOOK      := $(BUILD)/nseg-oci-hook
