@@ -41,6 +41,7 @@ void config_init_defaults(struct config *c)
 	c->stop_keeps_enforcement = 1;
 	c->queue_rate = CONFIG_DEFAULT_QUEUE_RATE;
 	c->learn_window_ms = 24u * 3600 * 1000;
+	config_capture_defaults(&c->capture);
 	snprintf(c->podman_storage, sizeof(c->podman_storage), "%s",
 		 CONFIG_DEFAULT_PODMAN_STORAGE);
 	snprintf(c->runc_state, sizeof(c->runc_state), "%s",
@@ -556,6 +557,12 @@ static int opt_runtime(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+static int opt_capture(struct config *c, const struct yaml_node *v,
+		       struct yaml_error *err)
+{
+	return config_capture_parse(&c->capture, v, err);
+}
+
 static const struct {
 	const char *key;
 	int (*parse)(struct config *c, const struct yaml_node *v,
@@ -585,6 +592,7 @@ static const struct {
 	{ "stop_keeps_enforcement", opt_stop_keeps_enforcement },
 	{ "block", opt_block },
 	{ "runtime", opt_runtime },
+	{ "capture", opt_capture },
 };
 
 /* The keys of config_opts[], for yaml_tree_check_keys(). */
@@ -594,7 +602,8 @@ static const char *const config_keys[] = {
 	"flush_interval", "copy_range", "log_level", "learn_then_enforce",
 	"learn_window", "auto_approve", "queue_rate",
 	"queue_burst", "alerts_file", "policy_dir",
-	"alert_window", "stop_keeps_enforcement", "block", "runtime", NULL,
+	"alert_window", "stop_keeps_enforcement", "block", "runtime",
+	"capture", NULL,
 };
 
 _Static_assert(ARRAY_SIZE(config_keys) == ARRAY_SIZE(config_opts) + 1,
@@ -673,7 +682,7 @@ int config_load_buf(struct config *c, const char *name, const char *buf,
  * below 0x20 and DEL are escaped; "\xNN" in YAML is a code point, which
  * equals the byte only below 0x80, so UTF-8 is written as is.
  */
-static void write_str(FILE *out, const char *s)
+void config_write_str(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s != '\0'; s++) {
@@ -693,7 +702,7 @@ static void write_key_str(FILE *out, const char *indent, const char *key,
 			  const char *val)
 {
 	fprintf(out, "%s%s: ", indent, key);
-	write_str(out, val);
+	config_write_str(out, val);
 	fputc('\n', out);
 }
 
@@ -722,13 +731,13 @@ static void write_lists(const struct config *c, FILE *out)
 	fprintf(out, "netns:%s\n", c->n_netns == 0 ? " []" : "");
 	for (size_t i = 0; i < c->n_netns; i++) {
 		fputs("  - ", out);
-		write_str(out, c->netns[i]);
+		config_write_str(out, c->netns[i]);
 		fputc('\n', out);
 	}
 	fprintf(out, "cgroups:%s\n", c->n_cgroups == 0 ? " []" : "");
 	for (size_t i = 0; i < c->n_cgroups; i++) {
 		fputs("  - ", out);
-		write_str(out, c->cgroups[i]);
+		config_write_str(out, c->cgroups[i]);
 		fputc('\n', out);
 	}
 	fprintf(out, "networks:%s\n", c->n_networks == 0 ? " []" : "");
@@ -777,6 +786,7 @@ int config_write_yaml(const struct config *c, FILE *out)
 	write_key_str(out, "  ", "runc_state", c->runc_state);
 	write_key_str(out, "  ", "docker_root", c->docker_root);
 	write_key_str(out, "  ", "containerd_state", c->containerd_state);
+	config_capture_write(&c->capture, out);
 	if (fflush(out) != 0 || ferror(out))
 		return -1;
 	return 0;

@@ -46,9 +46,13 @@ json_t *alert_json(const struct store_alert *a)
 			 (json_int_t)(a->count > INT64_MAX ? INT64_MAX
 							   : a->count),
 			 "baseline", (json_int_t)a->baseline);
-	if (j && a->baseline_version[0] &&
-	    json_object_set_new(j, "baseline_version",
-				JSONFMT_STR(a->baseline_version)) == -1) {
+	if (j && ((a->baseline_version[0] &&
+		   json_object_set_new(j, "baseline_version",
+				       JSONFMT_STR(a->baseline_version)) ==
+			   -1) ||
+		  (a->pcap[0] && json_object_set_new(j, "pcap",
+						     JSONFMT_STR(a->pcap)) ==
+					 -1))) {
 		json_decref(j);
 		return NULL;
 	}

@@ -46,7 +46,8 @@
  * rule a policy file brought. Rules of a policy that pins no version live
  * in version '*' (hidden from version lists). A workload may have its own
  * learning window. A drift alert names the version whose approved
- * baseline the deviating version inherited.
+ * baseline the deviating version inherited. Captures: the pcap files of
+ * alerts and of operators' on-demand captures; an alert names its file.
  */
 static const char *const store_migrations[] = {
 	"CREATE TABLE workloads ("
@@ -141,7 +142,23 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE workloads ADD COLUMN learn_window_ms INTEGER"
 	" CHECK (learn_window_ms IS NULL OR learn_window_ms > 0);"
 	"ALTER TABLE alerts ADD COLUMN baseline_version TEXT NOT NULL"
-	" DEFAULT '';",
+	" DEFAULT '';"
+	"ALTER TABLE alerts ADD COLUMN pcap TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE captures ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" kind TEXT NOT NULL CHECK (kind IN ('alert', 'ondemand')),"
+	" workload TEXT NOT NULL CHECK (length(workload) > 0),"
+	" container TEXT NOT NULL DEFAULT '',"
+	" filter TEXT NOT NULL DEFAULT '',"
+	" path TEXT NOT NULL CHECK (length(path) > 0),"
+	" started INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0,"
+	" packets INTEGER NOT NULL DEFAULT 0 CHECK (packets >= 0),"
+	" bytes INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),"
+	" state TEXT NOT NULL CHECK (state IN ('running', 'done',"
+	"  'truncated', 'failed', 'evicted', 'interrupted')),"
+	" note TEXT NOT NULL DEFAULT ''"
+	") STRICT;",
 };
 
 #define STORE_N_MIGRATIONS \
@@ -205,7 +222,7 @@ enum store_st {
 #define ALERT_COLS                                                         \
 	"id, time_first, time_last, workload, version, container, pid, exe," \
 	" comm, direction, peer, peer_address, protocol, port, action, kind," \
-	" count, baseline, baseline_version"
+	" count, baseline, baseline_version, pcap"
 
 /* col + n (n >= 0) without overflowing into a REAL. */
 #define STORE_SAT(col, n)                                       \
@@ -286,9 +303,9 @@ static const char *const store_sql[ST_COUNT] = {
 		"INSERT INTO alerts (time_first, time_last, workload, version,"
 		" container, pid, exe, comm, direction, peer, peer_address,"
 		" protocol, port, action, kind, count, baseline,"
-		" baseline_version)"
+		" baseline_version, pcap)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, ?18)",
+		" ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 	[ST_ALERT_BUMP] = "UPDATE alerts SET count = " STORE_SAT_ADD("?2") ","
 			  " time_last = max(time_last, ?3) WHERE id = ?1",
 	[ST_ALERTS_ALL] = "SELECT " ALERT_COLS " FROM alerts"
@@ -1458,6 +1475,7 @@ static void store_alert_bind(sqlite3_stmt *st, const struct store_alert *a)
 	sqlite3_bind_int64(st, 17, a->baseline);
 	store_bind_text(st, 18, a->baseline_version,
 			sizeof(a->baseline_version));
+	store_bind_text(st, 19, a->pcap, sizeof(a->pcap));
 }
 
 int store_alert_add(struct store *s, struct store_alert *a)
@@ -1511,7 +1529,9 @@ static int store_alert_texts(sqlite3_stmt *st, struct store_alert *a)
 			      a->id) ||
 	       store_col_text(st, 18, a->baseline_version,
 			      sizeof(a->baseline_version),
-			      "alert baseline version", a->id);
+			      "alert baseline version", a->id) ||
+	       store_col_text(st, 19, a->pcap, sizeof(a->pcap), "alert pcap",
+			      a->id);
 }
 
 static int store_row_alert(sqlite3_stmt *st, struct store_alert *a)

@@ -21,7 +21,8 @@
  * approved for another version: an upgrade that talks to something new)
  * or "flood" (everything over the rate limit or past the distinct-alert
  * cap, peer "*"). A drift alert also has "baseline_version": the version
- * the baseline was approved for.
+ * the baseline was approved for. An alert whose packets were captured has
+ * "pcap": the path of its pcap file (nsegctl capture show ID).
  */
 #ifndef NSEG_ALERT_JSON_H
 #define NSEG_ALERT_JSON_H

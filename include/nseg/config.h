@@ -47,6 +47,8 @@ struct config_network {
 #define CONFIG_DEFAULT_ALERT_WINDOW_MS 60000
 #define CONFIG_DEFAULT_QUEUE_RATE 5000
 
+#include "nseg/config_capture.h"
+
 struct config {
 	char db_path[4096];    /* db */
 	char socket_path[108]; /* socket: must fit sun_path */
@@ -73,6 +75,7 @@ struct config {
 	uint32_t queue_burst;       /* queue_burst: 0 = queue_rate */
 	char alerts_file[4096];     /* alerts_file: JSON lines, "" = none */
 	char policy_dir[4096];      /* policy_dir: *.yaml applied at start */
+	struct config_capture capture; /* capture: pcap files */
 	uint32_t alert_window_ms;   /* alert_window: dedup window */
 	int block_reject;           /* block: drop (0) | reject (1) */
 	int stop_keeps_enforcement; /* stop_keeps_enforcement: on SIGTERM,
@@ -112,6 +115,8 @@ int config_copy(struct config *dst, const struct config *src);
 /* Writes every option of c as YAML, normalised, that loads back to c.
  * Returns 0, or -1 on a write error (errno set). */
 int config_write_yaml(const struct config *c, FILE *out);
+/* s as a double-quoted YAML string (escapes for \" \\ and control bytes). */
+void config_write_str(FILE *out, const char *s);
 
 /* The reason a netns pattern is invalid ("empty", "contains '/'", ...),
  * or NULL when it is valid. The reason is a static string. */

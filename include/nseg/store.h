@@ -37,6 +37,8 @@
 #define STORE_APPLICATION_ID 0x6e736567
 /* The version of rules a policy file applies to every version. */
 #define STORE_VERSION_ANY "*"
+/* Capture file paths (pcap_dir is at most 256 bytes; names are short). */
+#define STORE_PCAP_PATH_MAX 512
 /* Where an approval came from: a learned edge, or "policy:FILE". */
 #define STORE_ORIGIN_LEARNED "learned"
 #define STORE_ORIGIN_POLICY "policy:"
@@ -243,6 +245,7 @@ struct store_alert {
 	int64_t baseline; /* workload revision when raised */
 	/* drift: the version whose approved baseline this one inherited */
 	char baseline_version[NSEG_VERSION_MAX];
+	char pcap[STORE_PCAP_PATH_MAX]; /* its capture file; "" for none */
 };
 
 /*

@@ -103,6 +103,7 @@ static void fill_alert(struct store_alert *a, const struct alert_case *c)
 	a->count = c->count;
 	a->baseline = c->baseline;
 	a->baseline_version[0] = '\0';
+	a->pcap[0] = '\0';
 }
 
 /* A drift names the version whose baseline the deviating one inherited. */
@@ -121,6 +122,12 @@ START_TEST(test_alert_drift)
 	ck_assert_str_eq(
 		json_string_value(json_object_get(j, "baseline_version")),
 		"1.0");
+	ck_assert_ptr_null(json_object_get(j, "pcap"));
+	json_decref(j);
+	SET(a.pcap, "/var/lib/nseg/pcap/alert-web.pcap");
+	j = alert_json(&a);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "pcap")),
+			 "/var/lib/nseg/pcap/alert-web.pcap");
 	json_decref(j);
 }
 END_TEST

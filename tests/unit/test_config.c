@@ -420,7 +420,17 @@ START_TEST(test_write_normalised)
 			      "  runc_state: \"/run/runc\"\n"
 			      "  docker_root: \"/var/lib/docker\"\n"
 			      "  containerd_state: "
-			      "\"/run/containerd/io.containerd.runtime.v2.task\"\n");
+			      "\"/run/containerd/io.containerd.runtime.v2.task\"\n"
+			      "capture:\n"
+			      "  enabled: true\n"
+			      "  dir: \"/var/lib/nseg/pcap\"\n"
+			      "  quota: 1G\n"
+			      "  packets: 1000\n"
+			      "  bytes: 10M\n"
+			      "  seconds: 60s\n"
+			      "  ring: 32\n"
+			      "  ring_seconds: 10s\n"
+			      "  snaplen: 65535\n");
 	free(out);
 	config_free(&c);
 }
