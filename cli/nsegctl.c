@@ -21,6 +21,7 @@ static const struct cli_cmd *const nsegctl_cmds[] = {
     &cmd_alerts_def,
     &cmd_policy_def,
     &cmd_diff_def,
+    &cmd_capture_def,
 };
 
 #define NSEGCTL_NCMDS (sizeof(nsegctl_cmds) / sizeof(nsegctl_cmds[0]))

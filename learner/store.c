@@ -144,6 +144,7 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE alerts ADD COLUMN baseline_version TEXT NOT NULL"
 	" DEFAULT '';"
 	"ALTER TABLE alerts ADD COLUMN pcap TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX alerts_pcap ON alerts (pcap) WHERE pcap != '';"
 	"CREATE TABLE captures ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" kind TEXT NOT NULL CHECK (kind IN ('alert', 'ondemand')),"

@@ -9,9 +9,11 @@
 #include "nseg/store_capture.h"
 #include "store_int.h"
 
-#define CAPTURE_COLS                                                     \
-	"id, kind, workload, container, filter, path, started, ended,"   \
-	" packets, bytes, state, note"
+#define CAPTURE_COLS                                                    \
+	"c.id, c.kind, c.workload, c.container, c.filter, c.path, c.started," \
+	" c.ended, c.packets, c.bytes, c.state, c.note,"                      \
+	" coalesce((SELECT max(a.id) FROM alerts a"                \
+	" WHERE a.pcap = c.path AND a.pcap != ''), 0)"
 
 static int sc_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
@@ -134,6 +136,7 @@ static void sc_row(sqlite3_stmt *st, struct store_capture *c)
 	c->bytes = (uint64_t)sqlite3_column_int64(st, 9);
 	sc_text(st, 10, c->state, sizeof(c->state));
 	sc_text(st, 11, c->note, sizeof(c->note));
+	c->alert_id = sqlite3_column_int64(st, 12);
 }
 
 int store_capture_get(struct store *s, int64_t id, struct store_capture *c)
@@ -142,7 +145,7 @@ int store_capture_get(struct store *s, int64_t id, struct store_capture *c)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sc_prepare(db, "SELECT " CAPTURE_COLS " FROM captures WHERE id = ?1",
+	if (sc_prepare(db, "SELECT " CAPTURE_COLS " FROM captures c WHERE c.id = ?1",
 		       &st) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -166,8 +169,9 @@ int store_captures_foreach(struct store *s, const char *workload,
 	int rc, ret = -1;
 
 	if (!c || sc_prepare(db,
-			     "SELECT " CAPTURE_COLS " FROM captures"
-			     " WHERE ?1 IS NULL OR workload = ?1 ORDER BY id",
+			     "SELECT " CAPTURE_COLS " FROM captures c"
+			     " WHERE ?1 IS NULL OR c.workload = ?1"
+			     " ORDER BY c.id",
 			     &st) == -1)
 		goto out;
 	if (workload)
@@ -187,6 +191,30 @@ out:
 	sqlite3_finalize(st);
 	free(c);
 	return ret;
+}
+
+int store_capture_of_alert(struct store *s, int64_t alert_id,
+			   struct store_capture *c)
+{
+	sqlite3 *db = store_sqlite(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sc_prepare(db,
+		       "SELECT " CAPTURE_COLS " FROM captures c"
+		       " JOIN alerts a ON a.pcap = c.path AND a.pcap != ''"
+		       " WHERE a.id = ?1 ORDER BY c.id DESC LIMIT 1",
+		       &st) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, alert_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		sc_row(st, c);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	errno = rc == SQLITE_DONE ? ENOENT : EIO;
+	return -1;
 }
 
 static int sc_exec_text(struct store *s, const char *sql, const char *a,

@@ -53,6 +53,7 @@ extern const struct cli_cmd cmd_mode_def;
 extern const struct cli_cmd cmd_alerts_def;
 extern const struct cli_cmd cmd_policy_def;
 extern const struct cli_cmd cmd_diff_def;
+extern const struct cli_cmd cmd_capture_def;
 
 /* Sets args' "workload" and, after an '@', "version" from arg
  * ("web@1.0"). Returns 0, or CLI_EXIT_USAGE after printing why. */

@@ -61,6 +61,11 @@
  * baseline, b: every edge nsegd learned, whatever its state: "added" is
  * traffic nobody approved, "removed" an approval no traffic needed). The record's "diff" is
  * the object of nseg/edge_diff.h, "text" the same for people.
+ *
+ * CAPTURE_START args: {"workload":W[, "container":ID][, "duration_s":S]
+ * [, "packets":N][, "filter":BPF]}; a bad filter is an ERROR (bad
+ * request) with libpcap's message. Capture records are the objects of
+ * nseg/capture_json.h.
  */
 #ifndef NSEG_CTL_H
 #define NSEG_CTL_H
@@ -101,6 +106,10 @@ enum nseg_ctl_type {
 	NSEG_CTL_POLICY_APPLY = 108,  /* admin; see above */
 	NSEG_CTL_POLICY_EXPORT = 109, /* -> one {"workload","text"} record */
 	NSEG_CTL_DIFF = 110,	      /* -> one {"diff","text"} record */
+	NSEG_CTL_CAPTURE_START = 111, /* admin; -> one capture record */
+	NSEG_CTL_CAPTURE_STOP = 112,  /* admin; {"id":N} -> one record */
+	NSEG_CTL_CAPTURE_LIST = 113,  /* [{"workload":W}] -> captures */
+	NSEG_CTL_CAPTURE_SHOW = 114,  /* {"id":N} or {"alert":N} -> one */
 };
 
 /* The workload modes, as MODE sends them and records carry them. */

@@ -25,6 +25,7 @@ struct store_capture {
 	 * (nsegd stopped while it ran) */
 	char state[16];
 	char note[256]; /* why truncated/failed, for people */
+	int64_t alert_id; /* read only: the alert naming this file, or 0 */
 };
 
 /* Records a new capture; sets c->id. Returns 0, or -1 (EINVAL, EIO). */
@@ -39,6 +40,10 @@ int store_capture_get(struct store *s, int64_t id, struct store_capture *c);
 int store_captures_foreach(struct store *s, const char *workload,
 			   int (*cb)(const struct store_capture *c, void *arg),
 			   void *arg);
+/* The capture of alert alert_id (the one its pcap names). Returns 0, or
+ * -1 (ENOENT: no such alert or it has no capture; EIO). */
+int store_capture_of_alert(struct store *s, int64_t alert_id,
+			   struct store_capture *c);
 /* The file at path was deleted (quota): its capture is "evicted". */
 int store_capture_evicted(struct store *s, const char *path);
 /* At start: captures a previous nsegd left "running" are "interrupted". */
