@@ -57,6 +57,33 @@ out:
 	return buf;
 }
 
+/* A control character (YAML allows tab, LF and CR only) is reported here,
+ * as the loader would: NUL cannot travel in the request's JSON string, and
+ * escaping a file of them would overflow the request's size cap. */
+static int cmd_policy_text_ok(const char *path, const char *text, size_t len)
+{
+	int line = 1, col = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') ||
+		    ch == 0x7f) {
+			fprintf(stderr,
+				"error: %s:%d:%d: control characters are not "
+				"allowed\nnsegctl: %s: 1 error; nothing "
+				"applied\n",
+				path, line, col, path);
+			return 0;
+		}
+		if (ch == '\n')
+			line++, col = 1;
+		else if ((ch & 0xc0) != 0x80)
+			col++;
+	}
+	return 1;
+}
+
 struct cmd_apply {
 	const struct cli_opts *o;
 	json_t *all; /* --json: every record */
@@ -162,6 +189,10 @@ static int cmd_policy_apply(const struct cli_opts *o, int argc, char **argv)
 		return cli_usage_error("policy", "apply needs a FILE");
 	if (!(text = cmd_policy_read(file, &len)))
 		return CLI_EXIT_ERROR;
+	if (!cmd_policy_text_ok(file, text, len)) {
+		free(text);
+		return CLI_EXIT_ERROR;
+	}
 	args = json_pack("{s:s, s:s%, s:b}", "file", file, "text", text, len,
 			 "dry_run", dry);
 	free(text);
