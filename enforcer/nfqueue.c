@@ -148,9 +148,14 @@ static void nfqueue_send_verdict(struct nfqueue *q, int type, uint32_t id,
 	char buf[256];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, q->num);
 
-	if (verdict == NFQUEUE_REJECT) {
+	/* The marked verdicts repeat the hook, where the table's rule for
+	 * the mark acts on the packet. Like every verdict but accept, they
+	 * go out on their own, after the accepts before them. */
+	if (verdict == NFQUEUE_REJECT || verdict == NFQUEUE_CAPTURE) {
 		nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
-		nfq_nlmsg_verdict_put_mark(nlh, NFT_REJECT_MARK);
+		nfq_nlmsg_verdict_put_mark(nlh, verdict == NFQUEUE_REJECT
+							? NFT_REJECT_MARK
+							: NFT_CAPTURE_MARK);
 	} else {
 		nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	}

@@ -265,22 +265,30 @@ int nft_table_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset,
 	return 0;
 }
 
-int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len)
+/* register 1 = (register 1 & mask) ^ xor */
+static int nft_table_bitwise(struct nftnl_rule *r, const void *mask,
+			     const void *xor, uint32_t len)
 {
-	static const uint8_t zero[16];
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
-	if (!e || len > sizeof(zero)) {
-		nftnl_expr_free(e);
+	if (!e)
 		return -1;
-	}
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
 	nftnl_rule_add_expr(r, e);
 	return 0;
+}
+
+int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+
+	if (len > sizeof(zero))
+		return -1;
+	return nft_table_bitwise(r, mask, zero, len);
 }
 
 /* "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept": a TCP
@@ -334,6 +342,121 @@ static struct nftnl_rule *nft_table_reject_rule(const char *chain,
 				  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 	}
 	nftnl_rule_add_expr(r, rej);
+	return r;
+}
+
+/* Loads the ct mark into register 1. */
+static int nft_table_ct_mark(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+/* "ct mark set ct mark | NFT_CAPTURE_CT_BIT": load, or the bit in (mask
+ * without it, xor with it), store. The other bits stay as they were. */
+static int nft_table_ct_mark_set_bit(struct nftnl_rule *r)
+{
+	uint32_t mask = ~NFT_CAPTURE_CT_BIT, bit = NFT_CAPTURE_CT_BIT;
+	struct nftnl_expr *e;
+
+	if (nft_table_ct_mark(r) ||
+	    nft_table_bitwise(r, &mask, &bit, sizeof(bit)))
+		return -1;
+	e = nftnl_expr_alloc("ct");
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+/* "meta mark set 0": the packet goes on unmarked, so its later passes
+ * (input after output on loopback) are judged like any other packet. */
+static int nft_table_meta_mark_clear(struct nftnl_rule *r)
+{
+	struct nftnl_expr *imm = nftnl_expr_alloc("immediate");
+	struct nftnl_expr *set = nftnl_expr_alloc("meta");
+	uint32_t zero = 0;
+
+	if (!imm || !set) {
+		nftnl_expr_free(imm);
+		nftnl_expr_free(set);
+		return -1;
+	}
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(imm, NFTNL_EXPR_IMM_DATA, &zero, sizeof(zero));
+	nftnl_rule_add_expr(r, imm);
+	nftnl_expr_set_u32(set, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(set, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, set);
+	return 0;
+}
+
+/* "log group G [snaplen S]": a copy to NFLOG, the packet itself goes on. */
+static int nft_table_add_log(struct nftnl_rule *r,
+			     const struct nft_table_opts *o)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, o->capture_group);
+	if (o->capture_snaplen)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN,
+				   o->capture_snaplen);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+/* "meta mark NFT_CAPTURE_MARK ct mark set ct mark | bit meta mark set 0
+ * counter log group G accept": the second pass of the first packet of a
+ * connection nsegd wants captured. The kernel here has no nfnetlink glue,
+ * so the verdict cannot set the ct mark itself; this rule does. */
+struct nftnl_rule *nft_table_capture_start_rule(const char *chain,
+						const struct nft_table_opts *o)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	uint32_t mark = NFT_CAPTURE_MARK;
+
+	if (!r)
+		return NULL;
+	if (nft_table_meta(r, NFT_META_MARK) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &mark, sizeof(mark)) ||
+	    nft_table_ct_mark_set_bit(r) || nft_table_meta_mark_clear(r) ||
+	    nft_table_add_counter(r) || nft_table_add_log(r, o) ||
+	    nft_table_add_verdict(r, NF_ACCEPT) ||
+	    nft_table_tag(r, NFT_TAG_CAPTURE_START)) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* "ct mark & bit == bit counter log group G": every later packet of a
+ * captured connection, both directions; no verdict, so it goes on to the
+ * rules below as if this one were not there. */
+struct nftnl_rule *nft_table_capture_rule(const char *chain,
+					  const struct nft_table_opts *o)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	uint32_t bit = NFT_CAPTURE_CT_BIT;
+
+	if (!r)
+		return NULL;
+	if (nft_table_ct_mark(r) || nft_table_mask(r, &bit, sizeof(bit)) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &bit, sizeof(bit)) ||
+	    nft_table_add_counter(r) || nft_table_add_log(r, o) ||
+	    nft_table_tag(r, NFT_TAG_CAPTURE)) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -412,6 +535,21 @@ static int nft_table_add_rule(struct nft_batch *b, struct nftnl_rule *r,
 	return nft_batch_next(b, what);
 }
 
+/* The capture rules of chain, in their place: after the reject rules
+ * (a rejected packet is never captured this way), before established. */
+static int nft_table_add_capture_rules(struct nft_batch *b, const char *chain,
+				       const struct nft_table_opts *o)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "add rule %s capture start", chain);
+	if (nft_table_add_rule(b, nft_table_capture_start_rule(chain, o),
+			       what) == -1)
+		return -1;
+	snprintf(what, sizeof(what), "add rule %s capture", chain);
+	return nft_table_add_rule(b, nft_table_capture_rule(chain, o), what);
+}
+
 int nft_table_build_delete(struct nft_batch *b)
 {
 	if (nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1)
@@ -442,6 +580,9 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 					       what) == -1)
 				return -1;
 		}
+		if (o->capture &&
+		    nft_table_add_capture_rules(b, chain, o) == -1)
+			return -1;
 		snprintf(what, sizeof(what), "add rule %s established", chain);
 		if (nft_table_add_rule(b, nft_table_established_rule(chain),
 				       what) == -1)

@@ -30,9 +30,13 @@ struct nfqueue_stats {
 /* Beyond the kernel's verdicts: send the packet through its hook again
  * carrying NFT_REJECT_MARK, where the table rejects it. */
 #define NFQUEUE_REJECT 0x100
+/* ...or carrying NFT_CAPTURE_MARK, where the table accepts it, marks its
+ * conntrack entry and logs it and every later packet of the connection
+ * to NFLOG (notify-mode captures, nft_table.h). */
+#define NFQUEUE_CAPTURE 0x101
 
-/* Decides one packet: returns NF_ACCEPT, NF_DROP or NFQUEUE_REJECT. Runs on
- * the loop. */
+/* Decides one packet: returns NF_ACCEPT, NF_DROP, NFQUEUE_REJECT or
+ * NFQUEUE_CAPTURE. Runs on the loop. */
 typedef int (*nfqueue_packet_cb)(const struct nfqueue_packet *p, void *arg);
 
 struct nfqueue_opts {

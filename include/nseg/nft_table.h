@@ -4,6 +4,11 @@
  *
  *   table inet nseg {
  *     chain input  { type filter hook input  priority filter; policy accept;
+ *       [meta mark NFT_REJECT_MARK ... reject]             (reject_mark)
+ *       [meta mark NFT_CAPTURE_MARK ct mark set ct mark | NFT_CAPTURE_CT_BIT
+ *        meta mark set 0 counter log group G accept]        (capture)
+ *       [ct mark & NFT_CAPTURE_CT_BIT == NFT_CAPTURE_CT_BIT
+ *        counter log group G]                               (capture)
  *       ct state established,related accept
  *       meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept
  *       [approved edges: nft_enforce.h]
@@ -49,15 +54,33 @@ struct nft_table_opts {
 	 * rejected, TCP with a reset, the rest with ICMP admin-prohibited
 	 * (block: reject). */
 	uint32_t reject_mark;
+	/* Non-zero: notify-mode captures. A packet nsegd sends back with
+	 * NFT_CAPTURE_MARK sets NFT_CAPTURE_CT_BIT in its conntrack entry,
+	 * and every packet of an entry with that bit, both directions, is
+	 * copied to NFLOG group capture_group (snaplen bytes; 0 = as much as
+	 * the NFLOG instance copies). The packets are never held. */
+	int capture;
+	uint16_t capture_group;
+	uint32_t capture_snaplen;
 };
 
 /* The mark nsegd gives a packet it wants rejected ("nseg"). */
 #define NFT_REJECT_MARK 0x6e736567u
 
+/* The mark nsegd gives the first packet of a connection it wants captured
+ * ("nseh"), and the conntrack mark bit the table sets for it. The bit is
+ * the only one of the ct mark nseg uses: setting and clearing it leaves
+ * the other 31 to whoever else marks connections (ctnetlink updates are
+ * masked, ct_mark.h). Cleared when the capture reaches its limits. */
+#define NFT_CAPTURE_MARK 0x6e736568u
+#define NFT_CAPTURE_CT_BIT 0x40000000u
+
 /* Rule comments nsegd reads counters by (nft_counters.h). */
 #define NFT_TAG_QUEUE "nseg:queue"
 #define NFT_TAG_RATELIMIT "nseg:rate-limit"
 #define NFT_TAG_EDGE "nseg:edge:" /* + policy rule index */
+#define NFT_TAG_CAPTURE_START "nseg:capture-start" /* marked, bit set */
+#define NFT_TAG_CAPTURE "nseg:capture"             /* logged, bit seen */
 
 /* Expression builders shared by the table and the enforce rules; each
  * works on register 1 and returns 0, or -1 when out of memory. */
@@ -89,6 +112,13 @@ int nft_table_build_delete(struct nft_batch *b);
  * Exposed for tests. */
 struct nftnl_rule *nft_table_queue_rule(const char *chain,
 					const struct nft_table_opts *o);
+
+/* The two capture rules of chain (caller owns, nftnl_rule_free), NULL
+ * when out of memory. Exposed for tests. */
+struct nftnl_rule *nft_table_capture_start_rule(const char *chain,
+						const struct nft_table_opts *o);
+struct nftnl_rule *nft_table_capture_rule(const char *chain,
+					  const struct nft_table_opts *o);
 
 /* Installs (or replaces) the table in the netns the netlink socket nl was
  * opened in. Returns 0, or -1 with a message in err. */

@@ -8,6 +8,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <sched.h>
@@ -20,6 +21,7 @@
 
 struct expr_list {
 	char names[16][16];
+	const struct nftnl_expr *e[16];
 	int n;
 	const struct nftnl_expr *last;
 };
@@ -28,6 +30,9 @@ static int collect(struct nftnl_expr *e, void *data)
 {
 	struct expr_list *l = data;
 
+	if (l->n == 16)
+		return -1;
+	l->e[l->n] = e;
 	snprintf(l->names[l->n++], 16, "%s",
 		 nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
 	l->last = e;
@@ -88,11 +93,95 @@ START_TEST(test_compat_queue_rule)
 }
 END_TEST
 
+static void expect_names(const struct expr_list *l, const char *const *want,
+			 int n)
+{
+	ck_assert_int_eq(l->n, n);
+	for (int i = 0; i < n; i++)
+		ck_assert_str_eq(l->names[i], want[i]);
+}
+
+static uint32_t expr_u32_data(const struct nftnl_expr *e, uint16_t type)
+{
+	uint32_t len, v;
+	const void *d = nftnl_expr_get(e, type, &len);
+
+	ck_assert_uint_eq(len, sizeof(v));
+	memcpy(&v, d, sizeof(v));
+	return v;
+}
+
+/* meta mark == NFT_CAPTURE_MARK; ct mark = (ct mark & ~bit) ^ bit; meta
+ * mark = 0; counter; log group; accept. */
+START_TEST(test_capture_start_rule)
+{
+	static const char *const want[] = { "meta",    "cmp",       "ct",
+					    "bitwise", "ct",        "immediate",
+					    "meta",    "counter",   "log",
+					    "immediate" };
+	struct nft_table_opts o = { .queue_num = 3, .capture = 1,
+				    .capture_group = 3,
+				    .capture_snaplen = 200 };
+	struct nftnl_rule *r = nft_table_capture_start_rule("input", &o);
+	struct expr_list l;
+
+	ck_assert_ptr_nonnull(r);
+	expr_names(r, &l);
+	expect_names(&l, want, 10);
+	ck_assert_uint_eq(nftnl_expr_get_u32(l.e[0], NFTNL_EXPR_META_KEY),
+			  NFT_META_MARK);
+	ck_assert_uint_eq(expr_u32_data(l.e[1], NFTNL_EXPR_CMP_DATA),
+			  NFT_CAPTURE_MARK);
+	ck_assert_uint_eq(nftnl_expr_get_u32(l.e[2], NFTNL_EXPR_CT_KEY),
+			  NFT_CT_MARK);
+	ck_assert_uint_eq(expr_u32_data(l.e[3], NFTNL_EXPR_BITWISE_MASK),
+			  ~NFT_CAPTURE_CT_BIT);
+	ck_assert_uint_eq(expr_u32_data(l.e[3], NFTNL_EXPR_BITWISE_XOR),
+			  NFT_CAPTURE_CT_BIT);
+	ck_assert(nftnl_expr_is_set(l.e[4], NFTNL_EXPR_CT_SREG));
+	ck_assert_uint_eq(expr_u32_data(l.e[5], NFTNL_EXPR_IMM_DATA), 0);
+	ck_assert(nftnl_expr_is_set(l.e[6], NFTNL_EXPR_META_SREG));
+	ck_assert_uint_eq(nftnl_expr_get_u16(l.e[8], NFTNL_EXPR_LOG_GROUP), 3);
+	ck_assert_uint_eq(nftnl_expr_get_u32(l.e[8], NFTNL_EXPR_LOG_SNAPLEN),
+			  200);
+	ck_assert_int_eq(nftnl_expr_get_u32(l.e[9], NFTNL_EXPR_IMM_VERDICT),
+			 NF_ACCEPT);
+	nftnl_rule_free(r);
+}
+END_TEST
+
+/* ct mark & bit == bit; counter; log: no verdict, and no snaplen when
+ * none was asked for. */
+START_TEST(test_capture_rule)
+{
+	static const char *const want[] = { "ct", "bitwise", "cmp", "counter",
+					    "log" };
+	struct nft_table_opts o = { .capture = 1, .capture_group = 0 };
+	struct nftnl_rule *r = nft_table_capture_rule("output", &o);
+	struct expr_list l;
+
+	ck_assert_ptr_nonnull(r);
+	expr_names(r, &l);
+	expect_names(&l, want, 5);
+	ck_assert_uint_eq(expr_u32_data(l.e[1], NFTNL_EXPR_BITWISE_MASK),
+			  NFT_CAPTURE_CT_BIT);
+	ck_assert_uint_eq(expr_u32_data(l.e[2], NFTNL_EXPR_CMP_DATA),
+			  NFT_CAPTURE_CT_BIT);
+	ck_assert_uint_eq(nftnl_expr_get_u16(l.e[4], NFTNL_EXPR_LOG_GROUP), 0);
+	ck_assert(!nftnl_expr_is_set(l.e[4], NFTNL_EXPR_LOG_SNAPLEN));
+	nftnl_rule_free(r);
+}
+END_TEST
+
 /* In a child: a private netns, then apply (compat) and remove for real. */
-static int kernel_child(int native)
+static int kernel_child(int native, int capture)
 {
 	struct nft_table_opts o = { .queue_num = 4200, .fail_open = 1,
-				    .native_queue = native };
+				    .native_queue = native,
+				    .reject_mark = capture ? NFT_REJECT_MARK : 0,
+				    .capture = capture,
+				    .capture_group = 4200,
+				    .capture_snaplen = 128 };
 	struct mnl_socket *nl;
 	char err[256];
 
@@ -114,13 +203,13 @@ static int kernel_child(int native)
 	return 0;
 }
 
-static int run_child(int native)
+static int run_child(int native, int capture)
 {
 	int status;
 	pid_t pid = fork();
 
 	if (pid == 0)
-		_exit(kernel_child(native));
+		_exit(kernel_child(native, capture));
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -134,12 +223,14 @@ START_TEST(test_kernel_paths)
 	native = nft_table_probe_native_queue();
 	ck_assert_int_ne(native, -1);
 	/* The path the probe chose must work on this kernel... */
-	ck_assert_int_eq(run_child(native), 0);
+	ck_assert_int_eq(run_child(native, 0), 0);
+	/* ...also with the reject and capture rules... */
+	ck_assert_int_eq(run_child(native, 1), 0);
 	/* ...and the compat target works everywhere nft_compat exists. */
-	ck_assert_int_eq(run_child(0), 0);
+	ck_assert_int_eq(run_child(0, 0), 0);
 	/* Where the probe says no native queue, applying it must fail. */
 	if (!native)
-		ck_assert_int_eq(run_child(1), 1);
+		ck_assert_int_eq(run_child(1, 0), 1);
 }
 END_TEST
 
@@ -150,6 +241,8 @@ static Suite *nft_table_suite(void)
 
 	tcase_add_test(tc, test_native_queue_rule);
 	tcase_add_test(tc, test_compat_queue_rule);
+	tcase_add_test(tc, test_capture_start_rule);
+	tcase_add_test(tc, test_capture_rule);
 	tcase_add_test(tc, test_kernel_paths);
 	suite_add_tcase(s, tc);
 	return s;
