@@ -207,8 +207,8 @@ rss_kb() {
 write_enforce_config() {
 	# queue_rate 0: the bench measures what each connection costs nsegd,
 	# not the rate limit that protects it (the floor has none either).
-	printf 'alerts_file: ""\nstop_keeps_enforcement: false\nqueue_rate: 0\n' \
-		>"$TMP/enforce.yaml"
+	printf 'alerts_file: ""\nstop_keeps_enforcement: false\nqueue_rate: 0\ncapture:\n  dir: %s\n' \
+		"$TMP/pcap" >"$TMP/enforce.yaml"
 }
 
 # start_nsegd NAME DB SOCKET NETNS-PATTERN...: nsegd with the enforce

@@ -213,7 +213,7 @@ say "nsegd in learn mode, watching only the three tiers' namespaces"
 note "$nsegd -c $TMP/nsegd.yaml --db $TMP/nseg.db --socket $NSEG_SOCKET \\"
 note "    --netns $P-web --netns $P-api --netns $P-db"
 # Alerts also go to a JSON-lines file (default /var/log/nseg/alerts.jsonl).
-printf 'alerts_file: %s\n' "$TMP/alerts.jsonl" >"$TMP/nsegd.yaml"
+printf 'alerts_file: %s\ncapture:\n  dir: %s\n' "$TMP/alerts.jsonl" "$TMP/pcap" >"$TMP/nsegd.yaml"
 "$nsegd" -c "$TMP/nsegd.yaml" --db "$TMP/nseg.db" --socket "$NSEG_SOCKET" \
 	--netns "$P-web" --netns "$P-api" --netns "$P-db" >"$TMP/nsegd.log" 2>&1 &
 NSEGD_PID=$!

@@ -121,25 +121,26 @@ static void alerts_evict(struct alerts *a, int64_t now)
 }
 
 /* Counts n more of t: into the open alert of the same deviation, or a new
- * one. */
-static void alerts_count(struct alerts *a, const struct store_alert *t,
-			 uint64_t n, int64_t now)
+ * one (*created). Returns that alert, or NULL when it could not be kept. */
+static struct store_alert *alerts_count(struct alerts *a, const struct store_alert *t,
+			 uint64_t n, int64_t now, int *created)
 {
 	struct alert_ent *e;
 
+	*created = 0;
 	for (e = a->ents; e; e = e->next) {
 		if (alerts_same(&e->a, t) && now - e->a.time_first < a->window_s) {
 			e->a.count += n;
 			e->a.time_last = now;
 			e->unwritten += n;
 			a->st.deduplicated++;
-			return;
+			return &e->a;
 		}
 	}
 	alerts_evict(a, now);
 	if (a->n >= ALERTS_MAX || !(e = calloc(1, sizeof(*e)))) {
 		a->st.dropped++;
-		return;
+		return NULL;
 	}
 	e->a = *t;
 	e->a.id = 0;
@@ -148,6 +149,8 @@ static void alerts_count(struct alerts *a, const struct store_alert *t,
 	e->next = a->ents;
 	a->ents = e;
 	a->n++;
+	*created = 1;
+	return &e->a;
 }
 
 /* Distinct open deviation alerts of a workload (a scan raises one per
@@ -181,12 +184,14 @@ static void alerts_as_flood(struct store_alert *t)
 	t->container[0] = '\0';
 }
 
-void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
-		  const struct enforce_ctx *x, const char *action,
-		  int64_t revision, const char *drift_from)
+struct store_alert *alerts_raise(struct alerts *a,
+				 const struct nseg_edge_key *k,
+				 const struct enforce_ctx *x, const char *action,
+				 int64_t revision, const char *drift_from,
+				 int *created)
 {
 	int64_t now = (int64_t)time(NULL);
-	struct store_alert t = { 0 };
+	struct store_alert t = { 0 }, *got;
 
 	a->st.raised++;
 	memcpy(t.workload, k->workload, sizeof(t.workload));
@@ -219,7 +224,9 @@ void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
 				  ALERTS_DISTINCT_MAX)
 			alerts_as_flood(&t);
 	}
-	alerts_count(a, &t, 1, now);
+	got = alerts_count(a, &t, 1, now, created);
+	/* A flood alert stands for many flows: none of them is its own. */
+	return got && strcmp(got->kind, "flood") != 0 ? got : NULL;
 }
 
 void alerts_raise_flood(struct alerts *a, const char *workload,
@@ -227,6 +234,7 @@ void alerts_raise_flood(struct alerts *a, const char *workload,
 			int64_t revision)
 {
 	struct store_alert t = { 0 };
+	int created;
 
 	a->st.raised += n;
 	snprintf(t.workload, sizeof(t.workload), "%s", workload);
@@ -234,7 +242,7 @@ void alerts_raise_flood(struct alerts *a, const char *workload,
 	snprintf(t.action, sizeof(t.action), "%s", action);
 	t.baseline = revision;
 	alerts_as_flood(&t);
-	alerts_count(a, &t, n, (int64_t)time(NULL));
+	alerts_count(a, &t, n, (int64_t)time(NULL), &created);
 }
 
 static void alerts_write_line(struct alerts *a, const char *line)

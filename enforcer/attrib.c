@@ -338,6 +338,9 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	attrib_peer(w, &p, egress, !cheap, &k);
 	pkt_addr_to_str(egress ? &p.dst : &p.src, x.peer_address,
 			sizeof(x.peer_address));
+	x.pkt = buf;
+	x.len = len;
+	x.p = &p;
 	if (learn_agg_record(d->agg, &k, daemon_now()) == -1 &&
 	    errno == ENOSPC) {
 		/* Full: write what is pending, then count this one. An

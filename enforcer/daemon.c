@@ -27,6 +27,7 @@
 #include "nseg/learn_window.h"
 #include "nseg/log.h"
 #include "nseg/netns.h"
+#include "nseg/capture_mgr.h"
 #include "nseg/policy.h"
 #include "nseg/policy_dir.h"
 #include "nseg/nft_table.h"
@@ -226,6 +227,10 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (policy_dir_apply(d, err, errlen) == -1)
 		return -1;
+	if (!(d->cap = capture_mgr_new(d))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	/* Before any table is built: a restarted daemon must install the
 	 * approved baselines, not a learning table, in enforced namespaces. */
 	if (policy_load_all(d->policy, d->store) == -1) {
@@ -251,7 +256,7 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 				d->cfg.socket_group, err, errlen);
 	if (!d->ctl || ctl_handlers_register(d) == -1 ||
 	    ctl_decide_register(d) == -1 ||
-	    ctl_policy_register(d) == -1)
+	    ctl_policy_register(d) == -1 || ctl_capture_register(d) == -1)
 		return -1;
 	if (discovery_start(d) == -1) {
 		snprintf(err, errlen, "discovery failed to start");
@@ -279,6 +284,10 @@ int daemon_run(struct daemon *d)
 
 void daemon_shutdown(struct daemon *d)
 {
+	/* Captures end first: their files close and their rows are final
+	 * while the namespaces and the store are still there. */
+	capture_mgr_free(d->cap);
+	d->cap = NULL;
 	if (d->agg && d->store)
 		daemon_flush(d);
 	/* Learning tables go; notify/enforce tables stay unless configured

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nseg/alerts.h"
+#include "nseg/capture_mgr.h"
 #include "nseg/daemon.h"
 #include "nseg/enforce.h"
 #include "nseg/evloop.h"
@@ -237,6 +238,11 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	if (!w->edge_seen)
 		w->n_edge_seen = 0;
 	to.over_rate_drop = w->mode == POLICY_ENFORCE;
+	/* Notify mode lets a deviation through: its packets are captured. */
+	w->capture = w->mode == POLICY_NOTIFY && d->cfg.capture.enabled;
+	to.capture = w->capture;
+	to.capture_group = d->cfg.queue_num;
+	to.capture_snaplen = d->cfg.capture.snaplen;
 	if (w->mode == POLICY_ENFORCE && d->cfg.block_reject)
 		to.reject_mark = NFT_REJECT_MARK;
 	if (w->mode == POLICY_LEARN) {
@@ -372,14 +378,14 @@ void enforce_addresses_changed(struct daemon *d)
 			evloop_timer_add(d->loop, 0, enforce_refresh_sets, d);
 }
 
-int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
-		    const struct enforce_ctx *x)
+static int enforce_decide(struct nsw *w, const struct nseg_edge_key *k,
+			  const struct enforce_ctx *x)
 {
 	struct daemon *d = w->d;
 	const struct policy_workload *pw = policy_get(d->policy, k->workload);
 	enum policy_mode mode = pw ? pw->mode : POLICY_LEARN;
-
-	int rule;
+	struct store_alert *a;
+	int rule, created;
 
 	if (mode == POLICY_LEARN)
 		return NF_ACCEPT;
@@ -389,12 +395,31 @@ int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
 			  daemon_now());
 		return NF_ACCEPT;
 	}
-	alerts_raise(d->alerts, k, x, mode == POLICY_ENFORCE ? "block" : "notify",
-		     pw->revision, policy_drift_from(pw, k->version));
+	a = alerts_raise(d->alerts, k, x,
+			 mode == POLICY_ENFORCE ? "block" : "notify",
+			 pw->revision, policy_drift_from(pw, k->version),
+			 &created);
+	if (x->pkt && capture_mgr_deviation(d->cap, w, a, created, x->p,
+					    x->pkt, x->len,
+					    mode == POLICY_NOTIFY &&
+						    w->mode == POLICY_NOTIFY))
+		return NFQUEUE_CAPTURE;
 	if (mode != POLICY_ENFORCE)
 		return NF_ACCEPT;
 	return d->cfg.block_reject && w->mode == POLICY_ENFORCE ? NFQUEUE_REJECT
 								: NF_DROP;
+}
+
+int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
+		    const struct enforce_ctx *x)
+{
+	int v = enforce_decide(w, k, x);
+
+	/* After the decision: an alert's capture starts with the packets
+	 * before this one. */
+	if (x->pkt)
+		capture_mgr_queued(w->d->cap, k->workload, x->pkt, x->len);
+	return v;
 }
 
 struct enforce_counts {

@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 
 #include "nseg/addr_watch.h"
+#include "nseg/capture_mgr.h"
 #include "nseg/daemon.h"
 #include "nseg/enforce.h"
 #include "nseg/evloop.h"
@@ -159,6 +160,7 @@ void nsw_free(struct nsw *w, int remove_table)
 			break;
 		}
 	}
+	capture_mgr_nsw_gone(d->cap, w);
 	if (remove_table && w->nft && nft_table_remove(w->nft, err, sizeof(err)))
 		log_warnx("%s: removing table: %s",
 			  nsw_label(w, label, sizeof(label)), err);

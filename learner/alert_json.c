@@ -52,7 +52,10 @@ json_t *alert_json(const struct store_alert *a)
 			   -1) ||
 		  (a->pcap[0] && json_object_set_new(j, "pcap",
 						     JSONFMT_STR(a->pcap)) ==
-					 -1))) {
+					 -1) ||
+		  (a->pcap_note[0] &&
+		   json_object_set_new(j, "pcap_note",
+				       JSONFMT_STR(a->pcap_note)) == -1))) {
 		json_decref(j);
 		return NULL;
 	}

@@ -144,6 +144,7 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE alerts ADD COLUMN baseline_version TEXT NOT NULL"
 	" DEFAULT '';"
 	"ALTER TABLE alerts ADD COLUMN pcap TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE alerts ADD COLUMN pcap_note TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX alerts_pcap ON alerts (pcap) WHERE pcap != '';"
 	"CREATE TABLE captures ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -223,7 +224,7 @@ enum store_st {
 #define ALERT_COLS                                                         \
 	"id, time_first, time_last, workload, version, container, pid, exe," \
 	" comm, direction, peer, peer_address, protocol, port, action, kind," \
-	" count, baseline, baseline_version, pcap"
+	" count, baseline, baseline_version, pcap, pcap_note"
 
 /* col + n (n >= 0) without overflowing into a REAL. */
 #define STORE_SAT(col, n)                                       \
@@ -304,9 +305,9 @@ static const char *const store_sql[ST_COUNT] = {
 		"INSERT INTO alerts (time_first, time_last, workload, version,"
 		" container, pid, exe, comm, direction, peer, peer_address,"
 		" protocol, port, action, kind, count, baseline,"
-		" baseline_version, pcap)"
+		" baseline_version, pcap, pcap_note)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+		" ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	[ST_ALERT_BUMP] = "UPDATE alerts SET count = " STORE_SAT_ADD("?2") ","
 			  " time_last = max(time_last, ?3) WHERE id = ?1",
 	[ST_ALERTS_ALL] = "SELECT " ALERT_COLS " FROM alerts"
@@ -1477,6 +1478,7 @@ static void store_alert_bind(sqlite3_stmt *st, const struct store_alert *a)
 	store_bind_text(st, 18, a->baseline_version,
 			sizeof(a->baseline_version));
 	store_bind_text(st, 19, a->pcap, sizeof(a->pcap));
+	store_bind_text(st, 20, a->pcap_note, sizeof(a->pcap_note));
 }
 
 int store_alert_add(struct store *s, struct store_alert *a)
@@ -1532,7 +1534,9 @@ static int store_alert_texts(sqlite3_stmt *st, struct store_alert *a)
 			      sizeof(a->baseline_version),
 			      "alert baseline version", a->id) ||
 	       store_col_text(st, 19, a->pcap, sizeof(a->pcap), "alert pcap",
-			      a->id);
+			      a->id) ||
+	       store_col_text(st, 20, a->pcap_note, sizeof(a->pcap_note),
+			      "alert pcap note", a->id);
 }
 
 static int store_row_alert(sqlite3_stmt *st, struct store_alert *a)

@@ -96,7 +96,7 @@ int store_capture_update(struct store *s, const struct store_capture *c)
 	}
 	if (sc_prepare(db,
 		       "UPDATE captures SET ended = ?2, packets = ?3, bytes = ?4,"
-		       " state = ?5, note = ?6 WHERE id = ?1",
+		       " state = ?5, note = ?6, path = ?7 WHERE id = ?1",
 		       &st) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, c->id);
@@ -105,6 +105,7 @@ int store_capture_update(struct store *s, const struct store_capture *c)
 	sqlite3_bind_int64(st, 4, sc_clamp(c->bytes));
 	sqlite3_bind_text(st, 5, c->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, c->note, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->path, -1, SQLITE_STATIC);
 	if (sc_done(db, st) == -1)
 		return -1;
 	if (sqlite3_changes(db) == 0) {

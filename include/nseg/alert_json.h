@@ -22,7 +22,8 @@
  * or "flood" (everything over the rate limit or past the distinct-alert
  * cap, peer "*"). A drift alert also has "baseline_version": the version
  * the baseline was approved for. An alert whose packets were captured has
- * "pcap": the path of its pcap file (nsegctl capture show ID).
+ * "pcap": the path of its pcap file (nsegctl capture show ID); one that
+ * should have and has none, "pcap_note": why (disk full, quota, ...).
  */
 #ifndef NSEG_ALERT_JSON_H
 #define NSEG_ALERT_JSON_H

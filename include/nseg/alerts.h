@@ -25,12 +25,19 @@ void alerts_free(struct alerts *a);
 /* New file and window (SIGHUP); open alerts keep counting. */
 void alerts_configure(struct alerts *a, const char *path, uint32_t window_s);
 
-/* A deviation from k's workload's baseline (revision). drift_from, when
+/*
+ * A deviation from k's workload's baseline (revision). drift_from, when
  * not NULL, is the version that baseline was approved for: k's version
- * inherited it, and the alert is a "drift" naming both. */
-void alerts_raise(struct alerts *a, const struct nseg_edge_key *k,
-		  const struct enforce_ctx *x, const char *action,
-		  int64_t revision, const char *drift_from);
+ * inherited it, and the alert is a "drift" naming both. Returns the alert
+ * it counted into (*created: a new one, not stored yet, whose pcap the
+ * caller may still set), valid until the next call into a; NULL when it
+ * went into the workload's flood alert or could not be kept.
+ */
+struct store_alert *alerts_raise(struct alerts *a,
+				 const struct nseg_edge_key *k,
+				 const struct enforce_ctx *x, const char *action,
+				 int64_t revision, const char *drift_from,
+				 int *created);
 /* Counts n connections a workload made beyond its limits (the kernel's
  * rate limit, or past the distinct-alert cap) in its one "flood" alert. */
 void alerts_raise_flood(struct alerts *a, const char *workload,

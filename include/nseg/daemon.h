@@ -77,6 +77,7 @@ struct nsw {
 	char cid[65]; /* a container living in it, "" if none (yet) */
 	struct nsw_server servers[NSW_SERVERS];
 	int mode;             /* enum policy_mode its table was compiled for */
+	int capture; /* its table follows connections NFQUEUE_CAPTURE marks */
 	char compiled_for[NSEG_NAME_MAX]; /* the workload that table is for */
 	struct nsw_set *sets; /* sets of that table (enforce.c) */
 	uint64_t rate_limited_seen; /* rate-limit counter already alerted */
@@ -110,6 +111,7 @@ struct daemon {
 	struct policy *policy;
 	struct usage *usage;
 	struct alerts *alerts;
+	struct capture_mgr *cap; /* pcap files: alerts' and on-demand */
 	struct proc_events *pe;
 	struct runtime_paths rpaths;
 	struct runtime_cache *rcache;
@@ -170,7 +172,9 @@ void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
 int ctl_handlers_register(struct daemon *d);
 int ctl_decide_register(struct daemon *d);
 int ctl_policy_register(struct daemon *d);
+int ctl_capture_register(struct daemon *d);
 struct ctl_conn;
+struct capture_mgr;
 struct json_t;
 /* args' "workload" (non-empty, short enough), or NULL after replying
  * an error naming cmd. */

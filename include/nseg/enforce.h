@@ -19,6 +19,10 @@ struct enforce_ctx {
 	pid_t pid; /* 0 if unknown */
 	char container[65];
 	char peer_address[PKT_ADDR_STRLEN];
+	/* The queued packet, for captures (NULL in tests without one). */
+	const uint8_t *pkt;
+	size_t len;
+	const struct nseg_pkt *p;
 };
 
 /* Installs w's table for its workload's mode and approved rules (atomic

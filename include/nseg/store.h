@@ -246,6 +246,7 @@ struct store_alert {
 	/* drift: the version whose approved baseline this one inherited */
 	char baseline_version[NSEG_VERSION_MAX];
 	char pcap[STORE_PCAP_PATH_MAX]; /* its capture file; "" for none */
+	char pcap_note[256]; /* why it has none (disk full, ...); "" */
 };
 
 /*

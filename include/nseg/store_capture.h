@@ -30,8 +30,8 @@ struct store_capture {
 
 /* Records a new capture; sets c->id. Returns 0, or -1 (EINVAL, EIO). */
 int store_capture_add(struct store *s, struct store_capture *c);
-/* Writes c's ended, packets, bytes, state and note. Returns 0, or -1
- * with errno ENOENT (no such capture) or EIO. */
+/* Writes c's path, ended, packets, bytes, state and note. Returns 0, or
+ * -1 with errno ENOENT (no such capture) or EIO. */
 int store_capture_update(struct store *s, const struct store_capture *c);
 /* The capture with this id. Returns 0, or -1 (ENOENT, EIO). */
 int store_capture_get(struct store *s, int64_t id, struct store_capture *c);

@@ -194,7 +194,13 @@ t_run_nsegd() {
 	shift
 	T_DB=$T_TMP/nseg.db
 	T_SOCK=$T_TMP/nsegd.sock
-	"$NSEGD" ${T_CONF:+-c "$T_CONF"} --db "$T_DB" --socket "$T_SOCK" -v "$@" \
+	T_PCAP=$T_TMP/pcap
+	# Captures stay in the test's directory, never in the host's default.
+	T_CONF=${T_CONF:-$T_TMP/nsegd.yaml}
+	[ -e "$T_CONF" ] || : >"$T_CONF"
+	grep -q '^capture:' "$T_CONF" ||
+		printf 'capture:\n  dir: %s\n' "$T_PCAP" >>"$T_CONF"
+	"$NSEGD" -c "$T_CONF" --db "$T_DB" --socket "$T_SOCK" -v "$@" \
 		>"$T_TMP/nsegd.log" 2>&1 &
 	T_NSEGD_PID=$!
 	T_PIDS+=("$T_NSEGD_PID")

@@ -104,6 +104,7 @@ static void fill_alert(struct store_alert *a, const struct alert_case *c)
 	a->baseline = c->baseline;
 	a->baseline_version[0] = '\0';
 	a->pcap[0] = '\0';
+	a->pcap_note[0] = '\0';
 }
 
 /* A drift names the version whose baseline the deviating one inherited. */

@@ -97,6 +97,9 @@ static void list_alerts(struct store *s, struct alert_list *l)
 	ck_assert_int_eq(store_alerts_foreach(s, NULL, 0, 0, collect, l), 0);
 }
 
+/* Whether the last alerts_raise() opened a new alert. */
+static int created;
+
 START_TEST(test_dedup)
 {
 	struct alerts *a = alerts_new("", 60);
@@ -106,14 +109,18 @@ START_TEST(test_dedup)
 	struct alert_list l;
 
 	ck_assert_ptr_nonnull(a);
-	alerts_raise(a, &k, &x, "block", 3, NULL);
+	ck_assert_ptr_nonnull(alerts_raise(a, &k, &x, "block", 3, NULL,
+					   &created));
+	ck_assert_int_eq(created, 1);
 	fake_now += 10;
 	/* Another pid, container, address: still the same deviation. */
 	x.pid = 43;
 	snprintf(x.peer_address, sizeof(x.peer_address), "198.51.100.1");
-	alerts_raise(a, &k, &x, "block", 3, NULL);
+	ck_assert_ptr_nonnull(alerts_raise(a, &k, &x, "block", 3, NULL,
+					   &created));
+	ck_assert_int_eq(created, 0);
 	fake_now += 49;
-	alerts_raise(a, &k, &x, "block", 3, NULL);
+	alerts_raise(a, &k, &x, "block", 3, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, 1);
@@ -133,7 +140,7 @@ START_TEST(test_dedup)
 	alerts_get_stats(a, &s);
 	ck_assert_uint_eq(s.written, 1);
 	/* After the flush the open alert still counts (a bump). */
-	alerts_raise(a, &k, &x, "block", 3, NULL);
+	alerts_raise(a, &k, &x, "block", 3, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, 1);
@@ -155,7 +162,7 @@ START_TEST(test_distinct)
 	struct nseg_edge_key base = key("web", "curl", "api", 8080);
 	struct alert_list l;
 
-	alerts_raise(a, &base, &ctx0, "notify", 1, NULL);
+	alerts_raise(a, &base, &ctx0, "notify", 1, NULL, &created);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct nseg_edge_key k = base;
 		const char *action = "notify";
@@ -190,9 +197,9 @@ START_TEST(test_distinct)
 			snprintf(k.workload, sizeof(k.workload), "api");
 			break;
 		}
-		alerts_raise(a, &k, &ctx0, action, 1, NULL);
+		alerts_raise(a, &k, &ctx0, action, 1, NULL, &created);
 		/* Twice: the second one dedups into the first. */
-		alerts_raise(a, &k, &ctx0, action, 1, NULL);
+		alerts_raise(a, &k, &ctx0, action, 1, NULL, &created);
 	}
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
@@ -214,14 +221,14 @@ START_TEST(test_window_expiry)
 	struct nseg_edge_key k = key("web", "curl", "api", 8080);
 	struct alert_list l;
 
-	alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	fake_now += 59;
-	alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
 	fake_now += 1;
 	/* 60 s after the first: a new alert. */
-	alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
-	alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
+	alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, 2);
@@ -231,7 +238,7 @@ START_TEST(test_window_expiry)
 	/* A new window (SIGHUP) applies to open alerts too. */
 	alerts_configure(a, "", 3600);
 	fake_now += 100;
-	alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, 2);
@@ -250,21 +257,21 @@ START_TEST(test_flood_folding)
 
 	for (int port = 1; port <= T_DISTINCT_MAX; port++) {
 		k = key("web", "nmap", "external:0.0.0.0/0", port);
-		alerts_raise(a, &k, &ctx0, "block", 1, NULL);
+		alerts_raise(a, &k, &ctx0, "block", 1, NULL, &created);
 	}
 	/* Past the cap: new deviations go into the flood alert... */
 	k = key("web", "nmap", "external:0.0.0.0/0", 1000);
-	alerts_raise(a, &k, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "block", 1, NULL, &created);
 	k = key("web", "nmap", "external:0.0.0.0/0", 1001);
-	alerts_raise(a, &k, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "block", 1, NULL, &created);
 	/* ...a repeat of an open one still counts in its own... */
 	k = key("web", "nmap", "external:0.0.0.0/0", 1);
-	alerts_raise(a, &k, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "block", 1, NULL, &created);
 	/* ...the kernel's rate-limit count joins the same flood alert... */
 	alerts_raise_flood(a, "web", "1.0", "block", 10, 1);
 	/* ...and another workload is not affected. */
 	k = key("db", "nmap", "external:0.0.0.0/0", 1000);
-	alerts_raise(a, &k, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, T_DISTINCT_MAX + 2);
@@ -361,11 +368,11 @@ START_TEST(test_json_lines)
 	uint64_t counts[8];
 	size_t n;
 
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
-	alerts_raise(a, &k2, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
+	alerts_raise(a, &k2, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
@@ -399,7 +406,7 @@ START_TEST(test_failed_flush_keeps_all)
 	fixture_store_exec(fx.db,
 			   "CREATE TRIGGER no_ins BEFORE INSERT ON alerts "
 			   "BEGIN SELECT RAISE(ABORT, 'test'); END;");
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
 	alerts_get_stats(a, &s);
 	ck_assert_uint_eq(s.write_errors, 1);
@@ -408,7 +415,7 @@ START_TEST(test_failed_flush_keeps_all)
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_uint_eq(read_lines(jsonpath, ids, counts, 8), 0);
 	fixture_store_exec(fx.db, "DROP TRIGGER no_ins;");
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, fs), 0);
 	list_alerts(fs, &l);
 	ck_assert_uint_eq(l.n, 1);
@@ -419,15 +426,15 @@ START_TEST(test_failed_flush_keeps_all)
 	fixture_store_exec(fx.db,
 			   "CREATE TRIGGER no_upd BEFORE UPDATE ON alerts "
 			   "BEGIN SELECT RAISE(ABORT, 'test'); END;");
-	alerts_raise(a, &k2, &ctx0, "block", 1, NULL);
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k2, &ctx0, "block", 1, NULL, &created);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
 	list_alerts(fs, &l);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_uint_eq(l.a[0].count, 2);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
 	fixture_store_exec(fx.db, "DROP TRIGGER no_upd;");
-	alerts_raise(a, &k1, &ctx0, "block", 1, NULL);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, fs), 0);
 	list_alerts(fs, &l);
 	ck_assert_uint_eq(l.n, 2);
@@ -463,7 +470,7 @@ START_TEST(test_bounded)
 
 		snprintf(wl, sizeof(wl), "w%d", i / 40);
 		k = key(wl, "curl", "api", i % 40 + 1);
-		alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
+		alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
 	}
 	alerts_get_stats(a, &s);
 	ck_assert_uint_eq(s.dropped, 10);
@@ -474,7 +481,7 @@ START_TEST(test_bounded)
 	for (i = 0; i < 10; i++) {
 		struct nseg_edge_key k = key("late", "curl", "api", i + 1);
 
-		alerts_raise(a, &k, &ctx0, "notify", 1, NULL);
+		alerts_raise(a, &k, &ctx0, "notify", 1, NULL, &created);
 	}
 	alerts_get_stats(a, &s);
 	ck_assert_uint_eq(s.dropped, 10);
