@@ -182,7 +182,7 @@ pol_a 7003
 printf 'workload: %s\negress:\n  - peer: %s\n    protocl: tcp\n    port: 7000\n' "$B" "$A" >"$PD/b.yaml"
 kill -HUP "$T_NSEGD_PID"
 t_ok "SIGHUP: refused, with the place" t_wait_for 5 grep -q "$PD/b.yaml:4:5: unknown key 'protocl'" "$T_TMP/nsegd.log"
-t_ok "SIGHUP: says the baselines stay" t_wait_for 5 grep -q "reload: policy_dir $PD: [0-9]* errors\\? (logged); no policy applied; the baselines stay as they were" "$T_TMP/nsegd.log"
+t_ok "SIGHUP: says the baselines stay" t_wait_for 5 grep -q "reload: policy_dir $PD: [0-9]* errors\\?.*no policy applied; the baselines stay as they were" "$T_TMP/nsegd.log"
 t_eq "SIGHUP: the old baseline kept" "$(printf 'egress %s tcp 7000\negress %s tcp 7002' "$B" "$B")" "$(rules "$A")"
 rm "$PD/b.yaml"
 kill -HUP "$T_NSEGD_PID"
