@@ -101,6 +101,7 @@ void capture_alert_tick(struct capture_mgr *m, int64_t now);
 void capture_live_free_all(struct capture_mgr *m, const char *state);
 void capture_live_tick(struct capture_mgr *m);
 void capture_live_nsw_gone(struct capture_mgr *m, struct nsw *w);
+long capture_live_count(const struct capture_mgr *m);
 void capture_alert_nsw_gone(struct capture_mgr *m, struct nsw *w);
 
 /* capture_follow.c: notify-mode connections followed through NFLOG.

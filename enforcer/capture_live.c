@@ -316,3 +316,12 @@ void capture_live_free_all(struct capture_mgr *m, const char *state)
 	while (m->live)
 		ocap_end(m->live, state);
 }
+
+long capture_live_count(const struct capture_mgr *m)
+{
+	long n = 0;
+
+	for (const struct ocap *o = m->live; o; o = o->next)
+		n++;
+	return n;
+}

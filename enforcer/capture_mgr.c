@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,4 +296,21 @@ void capture_mgr_free(struct capture_mgr *m)
 	}
 	pcap_dir_free(m->dir);
 	free(m);
+}
+
+json_t *capture_mgr_status_json(const struct capture_mgr *m)
+{
+	const struct config_capture *cc = &m->d->cfg.capture;
+	json_int_t alerts = 0, live = 0;
+
+	for (const struct acap *c = m->alerts; c; c = c->next)
+		alerts++;
+	live = capture_live_count(m);
+	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I}", "enabled",
+			 cc->enabled && m->dir, "dir", cc->dir, "quota",
+			 (json_int_t)cc->quota, "used",
+			 (json_int_t)(m->dir ? pcap_dir_total(m->dir) : 0),
+			 "files",
+			 (json_int_t)(m->dir ? pcap_dir_count(m->dir) : 0),
+			 "alert_captures", alerts, "ondemand_captures", live);
 }

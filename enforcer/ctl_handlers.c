@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nseg/capture_mgr.h"
 #include "nseg/ctl.h"
 #include "nseg/ctl_server.h"
 #include "nseg/daemon.h"
@@ -163,10 +164,13 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 			"fd_scans", (json_int_t)ps.fd_scans, "fd_reads",
 			(json_int_t)ps.fd_reads, "processes",
 			(json_int_t)ps.procs, "netns", netns);
-	if (rec)
+	if (rec) {
 		json_object_set_new(rec, "workloads", wls);
-	else
+		json_object_set_new(rec, "captures",
+				    capture_mgr_status_json(d->cap));
+	} else {
 		json_decref(wls);
+	}
 	if (!rec) {
 		ctl_reply_error(c, NSEG_CTL_E_INTERNAL, "out of memory");
 		return;

@@ -140,15 +140,11 @@ static void sc_row(sqlite3_stmt *st, struct store_capture *c)
 	c->alert_id = sqlite3_column_int64(st, 12);
 }
 
-int store_capture_get(struct store *s, int64_t id, struct store_capture *c)
+/* Binds id to st's ?1 and reads its one row into c; finalizes st. */
+static int sc_one(sqlite3_stmt *st, int64_t id, struct store_capture *c)
 {
-	sqlite3 *db = store_sqlite(s);
-	sqlite3_stmt *st;
 	int rc;
 
-	if (sc_prepare(db, "SELECT " CAPTURE_COLS " FROM captures c WHERE c.id = ?1",
-		       &st) == -1)
-		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -158,6 +154,17 @@ int store_capture_get(struct store *s, int64_t id, struct store_capture *c)
 		return 0;
 	errno = rc == SQLITE_DONE ? ENOENT : EIO;
 	return -1;
+}
+
+int store_capture_get(struct store *s, int64_t id, struct store_capture *c)
+{
+	sqlite3_stmt *st;
+
+	if (sc_prepare(store_sqlite(s),
+		       "SELECT " CAPTURE_COLS " FROM captures c WHERE c.id = ?1",
+		       &st) == -1)
+		return -1;
+	return sc_one(st, id, c);
 }
 
 int store_captures_foreach(struct store *s, const char *workload,
@@ -197,25 +204,15 @@ out:
 int store_capture_of_alert(struct store *s, int64_t alert_id,
 			   struct store_capture *c)
 {
-	sqlite3 *db = store_sqlite(s);
 	sqlite3_stmt *st;
-	int rc;
 
-	if (sc_prepare(db,
+	if (sc_prepare(store_sqlite(s),
 		       "SELECT " CAPTURE_COLS " FROM captures c"
 		       " JOIN alerts a ON a.pcap = c.path AND a.pcap != ''"
 		       " WHERE a.id = ?1 ORDER BY c.id DESC LIMIT 1",
 		       &st) == -1)
 		return -1;
-	sqlite3_bind_int64(st, 1, alert_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		sc_row(st, c);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	errno = rc == SQLITE_DONE ? ENOENT : EIO;
-	return -1;
+	return sc_one(st, alert_id, c);
 }
 
 static int sc_exec_text(struct store *s, const char *sql, const char *a,

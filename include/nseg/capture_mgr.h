@@ -34,6 +34,9 @@ struct capture_req {
 struct capture_mgr *capture_mgr_new(struct daemon *d);
 /* Ends every capture (state "interrupted" for on-demand ones). */
 void capture_mgr_free(struct capture_mgr *m);
+/* {"enabled", "dir", "quota", "used", "files", "alert_captures",
+ * "ondemand_captures"} for nsegctl status; a new reference or NULL. */
+struct json_t *capture_mgr_status_json(const struct capture_mgr *m);
 /* Writes the counters of running captures to the store. */
 void capture_mgr_sync(struct capture_mgr *m);
 
