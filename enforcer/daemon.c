@@ -30,6 +30,7 @@
 #include "nseg/capture_mgr.h"
 #include "nseg/policy.h"
 #include "nseg/policy_dir.h"
+#include "nseg/privs.h"
 #include "nseg/nft_table.h"
 #include "nseg/proc_cache.h"
 #include "nseg/reload.h"
@@ -268,7 +269,8 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "learn-then-enforce failed to start");
 		return -1;
 	}
-	return 0;
+	/* Last: everything that needed full root is set up. */
+	return privs_drop(err, errlen);
 }
 
 int daemon_run(struct daemon *d)
