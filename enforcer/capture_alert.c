@@ -42,8 +42,12 @@ static int acap_ring_write(const struct timeval *ts, const void *data,
 			   size_t caplen, size_t origlen, void *arg)
 {
 	struct acap *c = arg;
+	size_t wire = capture_orig_len(data, caplen);
 
-	return cap_file_write(c->m, &c->f, ts, data, caplen, origlen) ? -1 : 0;
+	/* The ring kept what the queue copied (copy_range): the IP header
+	 * knows how long the packet was. */
+	return cap_file_write(c->m, &c->f, ts, data, caplen,
+			      wire > origlen ? wire : origlen) ? -1 : 0;
 }
 
 /* A new alert's file: its workload's last ring_seconds first. */
@@ -133,9 +137,11 @@ void capture_alert_tick(struct capture_mgr *m, int64_t now)
 
 void capture_alert_nsw_gone(struct capture_mgr *m, struct nsw *w)
 {
+	/* First: what its NFLOG socket still holds is matched to the flows
+	 * by w, which they forget next. */
+	capture_follow_close_nsw(m, w);
 	for (struct acap *c = m->alerts; c; c = c->next)
 		capture_follow_nsw_gone(c, w);
-	capture_follow_close_nsw(m, w);
 }
 
 void capture_alert_free_all(struct capture_mgr *m)

@@ -27,7 +27,8 @@ struct cap_file {
 	struct pcap_dir_file *df;
 	struct pcap_file *pf;
 	struct store_capture row;
-	int open;
+	int open; /* takes packets: 0 once a limit, the quota or an error
+		   * stopped it (its owner then ends it) */
 };
 
 /* A connection a notify-mode alert capture follows (as first seen). */

@@ -28,6 +28,7 @@ struct ocap_src {
 	struct ocap *o;
 	struct nsw *w; /* NULL once the namespace is gone */
 	struct live_cap *lc;
+	struct ev_timer *gone; /* its namespace went: the last read */
 };
 
 struct ocap {
@@ -57,17 +58,45 @@ static void ocap_packet(void *arg, const struct pcap_pkthdr *h,
 		o->full = o->done = 1;
 }
 
+/* A source closed: with none left the capture has nothing more to
+ * read and ends at the next tick instead of running on empty to its
+ * deadline (state "running" all along). */
+static void ocap_source_gone(struct ocap *o, const char *why)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < o->n_src; i++)
+		if (o->src[i].lc)
+			left++;
+	log_info("capture c%lld of %s: %s; %zu namespaces left",
+		 (long long)o->f.row.id, o->f.row.workload, why, left);
+	if (left)
+		return;
+	if (!o->f.row.note[0])
+		snprintf(o->f.row.note, sizeof(o->f.row.note),
+			 "ended early: %s", why);
+	o->done = 1;
+}
+
+static void ocap_src_close(struct ocap_src *s)
+{
+	struct evloop *loop = s->o->m->d->loop;
+
+	if (s->gone)
+		evloop_timer_cancel(loop, s->gone);
+	s->gone = NULL;
+	evloop_del_fd(loop, live_cap_fd(s->lc));
+	live_cap_close(s->lc);
+	s->lc = NULL;
+}
+
 static void ocap_readable(int fd, uint32_t events, void *arg)
 {
 	struct ocap_src *s = arg;
 
 	if (live_cap_dispatch(s->lc, OCAP_BATCH, ocap_packet, s->o) == -1) {
-		log_warnx("capture c%lld: reading a namespace failed; it is "
-			  "no longer captured",
-			  (long long)s->o->f.row.id);
-		evloop_del_fd(s->o->m->d->loop, fd);
-		live_cap_close(s->lc);
-		s->lc = NULL;
+		ocap_src_close(s);
+		ocap_source_gone(s->o, "reading a namespace failed");
 	}
 }
 
@@ -80,9 +109,7 @@ static void ocap_close_sources(struct ocap *o, uint64_t *dropped)
 			continue;
 		if (live_cap_stats(o->src[i].lc, &st) == 0)
 			*dropped += st.dropped;
-		evloop_del_fd(o->m->d->loop, live_cap_fd(o->src[i].lc));
-		live_cap_close(o->src[i].lc);
-		o->src[i].lc = NULL;
+		ocap_src_close(&o->src[i]);
 	}
 }
 
@@ -291,22 +318,47 @@ int capture_mgr_stop(struct capture_mgr *m, int64_t id, capture_done_fn done,
 
 void capture_mgr_forget(struct capture_mgr *m, void *arg)
 {
+	/* At shutdown the captures end (and tell arg) before the control
+	 * server closes its connections, whose on_close lands here. */
+	if (!m)
+		return;
 	for (struct ocap *o = m->live; o; o = o->next)
 		if (o->done_arg == arg)
 			o->done_fn = NULL;
 }
 
+static void ocap_src_drained(void *arg)
+{
+	struct ocap_src *s = arg;
+
+	s->gone = NULL;
+	live_cap_dispatch(s->lc, -1, ocap_packet, s->o);
+	ocap_src_close(s);
+	ocap_source_gone(s->o, "a namespace went away");
+}
+
+/*
+ * The handle does not need w (it holds the namespace itself), and the
+ * kernel still has the namespace's last packets in a block it hands over
+ * only when its timer retires it: the handle is read on for that long,
+ * then closed, which lets the namespace go.
+ */
 void capture_live_nsw_gone(struct capture_mgr *m, struct nsw *w)
 {
 	for (struct ocap *o = m->live; o; o = o->next) {
 		for (size_t i = 0; i < o->n_src; i++) {
-			if (o->src[i].w != w || !o->src[i].lc)
+			struct ocap_src *s = &o->src[i];
+
+			if (s->w != w)
 				continue;
-			live_cap_dispatch(o->src[i].lc, -1, ocap_packet, o);
-			evloop_del_fd(m->d->loop, live_cap_fd(o->src[i].lc));
-			live_cap_close(o->src[i].lc);
-			o->src[i].lc = NULL;
-			o->src[i].w = NULL;
+			s->w = NULL;
+			if (!s->lc)
+				continue;
+			s->gone = evloop_timer_add(m->d->loop,
+						   2 * LIVE_CAP_TIMEOUT_MS + 50,
+						   ocap_src_drained, s);
+			if (!s->gone)
+				ocap_src_drained(s);
 		}
 	}
 }

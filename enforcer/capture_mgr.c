@@ -124,9 +124,14 @@ int cap_file_write(struct capture_mgr *m, struct cap_file *c,
 		snprintf(c->row.note, sizeof(c->row.note), "%.240s", err);
 		log_warnx("capture c%lld of %s: %s", (long long)c->row.id,
 			  c->row.workload, err);
-	} else if (rc == PCAP_FILE_WR_STOPPED) {
+	} else {
+		/* A quota refusal comes as REFUSED (pcap_file_refuse first):
+		 * it is a truncation like a limit, and says so. */
 		cap_file_stopped(c);
 	}
+	/* Its owner ends it at the next tick: an alert capture then stops
+	 * the kernel's copies of its connections (capture_follow_end). */
+	c->open = 0;
 	return 1;
 }
 
@@ -213,12 +218,15 @@ void capture_mgr_queued(struct capture_mgr *m, const char *workload,
 			const uint8_t *pkt, size_t len)
 {
 	const struct config_capture *cc = &m->d->cfg.capture;
-	unsigned h = cap_ring_hash(workload);
-	struct cap_ring *r = cap_ring_find(m, workload, h);
 	struct timeval now;
+	struct cap_ring *r;
+	unsigned h;
 
+	/* Every queued packet passes here: when rings are off, only this. */
 	if (!cc->enabled || !cc->ring || !m->dir)
 		return;
+	h = cap_ring_hash(workload);
+	r = cap_ring_find(m, workload, h);
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r || !(r->ring = pkt_ring_new(cc->ring,

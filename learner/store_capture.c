@@ -233,7 +233,7 @@ int store_capture_evicted(struct store *s, const char *path)
 {
 	return sc_exec_text(s,
 			    "UPDATE captures SET state = 'evicted',"
-			    " note = 'deleted to keep pcap_quota'"
+			    " note = 'deleted to stay under capture.quota'"
 			    " WHERE path = ?1 AND ?2 = ?2",
 			    path, 0);
 }

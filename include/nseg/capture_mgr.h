@@ -73,7 +73,8 @@ typedef void (*capture_done_fn)(const struct store_capture *c, void *arg);
  */
 int capture_mgr_stop(struct capture_mgr *m, int64_t id, capture_done_fn done,
 		     void *arg);
-/* arg is going away: done is no longer called with it. */
+/* arg is going away: done is no longer called with it. m NULL (the
+ * captures have ended already) is a no-op. */
 void capture_mgr_forget(struct capture_mgr *m, void *arg);
 
 #endif
