@@ -61,6 +61,7 @@ struct cap_nflog {
 struct cap_ring {
 	char workload[NSEG_NAME_MAX];
 	struct pkt_ring *ring;
+	int64_t last; /* unix s of its newest packet */
 	struct cap_ring *next;
 };
 

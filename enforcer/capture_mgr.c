@@ -240,6 +240,28 @@ void capture_mgr_queued(struct capture_mgr *m, const char *workload,
 	}
 	gettimeofday(&now, NULL);
 	pkt_ring_push(r->ring, &now, pkt, len);
+	r->last = now.tv_sec;
+}
+
+/* A ring whose packets are all older than ring_seconds heads no alert:
+ * it goes, so workloads that come and go leave nothing behind. */
+static void cap_rings_expire(struct capture_mgr *m, int64_t now)
+{
+	int64_t keep = m->d->cfg.capture.ring_ms / 1000 + 1;
+
+	for (int i = 0; i < CAPTURE_RING_BUCKETS; i++) {
+		for (struct cap_ring **pp = &m->rings[i]; *pp;) {
+			struct cap_ring *r = *pp;
+
+			if (now - r->last <= keep) {
+				pp = &r->next;
+				continue;
+			}
+			*pp = r->next;
+			pkt_ring_free(r->ring);
+			free(r);
+		}
+	}
 }
 
 static void capture_mgr_tick(void *arg)
@@ -250,6 +272,7 @@ static void capture_mgr_tick(void *arg)
 				   capture_mgr_tick, m);
 	capture_alert_tick(m, daemon_now());
 	capture_live_tick(m);
+	cap_rings_expire(m, daemon_now());
 }
 
 struct capture_mgr *capture_mgr_new(struct daemon *d)
