@@ -5,6 +5,7 @@
 #                       tests, then the whole suite again under ASan+UBSan
 #   sudo make demo      build, install what is missing, run the demo
 #   make bench          benchmarks (measure, never pass/fail)
+#   make soak           10 minutes of enforcement under load (SOAK_SECONDS)
 #   make install        PREFIX=/usr/local DESTDIR=
 #   make SANITIZER=address,undefined   sanitizer build (into build-san/)
 #   make V=1            show commands
@@ -66,7 +67,7 @@ LIBNSEG   := $(BUILD)/libnseg.a
 NSEGD     := $(BUILD)/nsegd
 NSEGCTL   := $(BUILD)/nsegctl
 
-.PHONY: all check check-unit check-integration check-san deps demo bench \
+.PHONY: all check check-unit check-integration check-san deps demo bench soak \
         install uninstall clean format format-check fuzz
 
 all: $(NSEGD) $(NSEGCTL) $(HOOK) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
@@ -156,6 +157,10 @@ demo: deps all
 
 bench: deps all
 	$(Q)bench/run.sh $(BUILD)
+
+# A 10-minute soak (SOAK_SECONDS): not part of check.
+soak: deps all
+	$(Q)bench/soak.sh $(BUILD)
 
 HOOKSDIR  ?= /usr/share/containers/oci/hooks.d
 
