@@ -7,7 +7,11 @@
  *   conns=N rate=R p50_us=X p99_us=Y errors=E
  *
  *   connbench [-c CLIENTS] [-d SECONDS] [-q REQUEST_BYTES]
- *             [-r RESPONSE_BYTES] ADDR PORT
+ *             [-r RESPONSE_BYTES] [-i INTERVAL_US] ADDR PORT
+ *
+ * -i paces each thread to one connection every INTERVAL_US microseconds
+ * (default 0: back to back): a steady background load rather than a
+ * measurement of the most the path can take.
  *
  * The client closes with SO_LINGER 0 (RST): no TIME_WAIT piles up, so a
  * long run neither exhausts ephemeral ports nor grows the socket tables
@@ -37,6 +41,7 @@ struct cb_opts {
 	int clients;
 	int seconds;
 	size_t req_len, resp_len;
+	uint64_t interval_ns;
 };
 
 struct cb_thread {
@@ -109,6 +114,19 @@ out:
 	return rc;
 }
 
+/* With -i, sleeps until INTERVAL after t0, the start of the iteration. */
+static void cb_pace(const struct cb_opts *o, uint64_t t0)
+{
+	uint64_t now = cb_now_ns(), next = t0 + o->interval_ns;
+	struct timespec ts;
+
+	if (!o->interval_ns || now >= next)
+		return;
+	ts.tv_sec = (time_t)((next - now) / 1000000000ull);
+	ts.tv_nsec = (long)((next - now) % 1000000000ull);
+	nanosleep(&ts, NULL);
+}
+
 static void *cb_thread_run(void *arg)
 {
 	struct cb_thread *t = arg;
@@ -127,6 +145,7 @@ static void *cb_thread_run(void *arg)
 		}
 		if (cb_record(t, cb_now_ns() - t0) == -1)
 			break;
+		cb_pace(t->o, t0);
 	}
 	return NULL;
 }
@@ -186,7 +205,8 @@ static int cb_parse(struct cb_opts *o, int argc, char **argv)
 	o->seconds = 5;
 	o->req_len = 32;
 	o->resp_len = 64;
-	while ((c = getopt(argc, argv, "c:d:q:r:")) != -1) {
+	o->interval_ns = 0;
+	while ((c = getopt(argc, argv, "c:d:q:r:i:")) != -1) {
 		if (c == 'c' && (v = bench_parse_num("connbench", optarg, "client count", 1,
 						  CB_MAXCLIENTS)) != -1)
 			o->clients = (int)v;
@@ -199,13 +219,16 @@ static int cb_parse(struct cb_opts *o, int argc, char **argv)
 		else if (c == 'r' && (v = bench_parse_num("connbench", optarg, "response size",
 						       1, 4096)) != -1)
 			o->resp_len = (size_t)v;
+		else if (c == 'i' && (v = bench_parse_num("connbench", optarg, "interval (µs)",
+						       0, 10000000)) != -1)
+			o->interval_ns = (uint64_t)v * 1000;
 		else
 			return -1;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: connbench [-c CLIENTS] [-d SECONDS] "
 				"[-q REQUEST_BYTES] [-r RESPONSE_BYTES] "
-				"ADDR PORT\n");
+				"[-i INTERVAL_US] ADDR PORT\n");
 		return -1;
 	}
 	return bench_parse_addr("connbench", argv[optind], argv[optind + 1],

@@ -6,7 +6,9 @@
 # same two namespaces, configurations interleaved in rounds. Then: how
 # denied connections are handled (a SYN flood), how long 10 000 approved
 # edges over 100 namespaces take to compile and a new address to reach the
-# sets, and nsegd's memory at up to 500 workloads.
+# sets, and nsegd's memory at up to 500 workloads. The enforcing
+# configurations are also measured while captures run on a third workload
+# (its own namespace and peer): does a capture slow approved traffic?
 # See bench/README.md. A benchmark measures: it exits 0 whether or not the
 # targets are met, non-zero only when it could not measure.
 #
@@ -14,7 +16,8 @@
 # BENCH_CLIENTS (8), BENCH_QUEUE (4200), BENCH_FLOOD_ROUNDS (3),
 # BENCH_FLOOD_S (3), BENCH_FLOOD_SOCKETS (4096), BENCH_SCALE ("100 200 500"),
 # BENCH_SCALE_PEERS (10), BENCH_SCALE_PORTS (5), BENCH_SCALE_TRIALS (3),
-# BENCH_OPENSNITCH (1).
+# BENCH_OPENSNITCH (1), BENCH_CAPTURE (1), BENCH_CAP_INTERVAL_US (5000),
+# BENCH_CAP_RESPONSE (1024), BENCH_CAP_STREAM (10M).
 # Functions called through the trap and through wait_for look unreachable.
 # shellcheck disable=SC2317
 set -u
@@ -38,6 +41,18 @@ SCALE_PEERS=${BENCH_SCALE_PEERS:-10}
 SCALE_PORTS=${BENCH_SCALE_PORTS:-5}
 SCALE_TRIALS=${BENCH_SCALE_TRIALS:-3}
 OPENSNITCH=${BENCH_OPENSNITCH:-1}
+CAPTURE=${BENCH_CAPTURE:-1}
+CAP_INTERVAL_US=${BENCH_CAP_INTERVAL_US:-5000}
+CAP_RESPONSE=${BENCH_CAP_RESPONSE:-1024}
+CAP_STREAM=${BENCH_CAP_STREAM:-10M}
+# The captured workload and its peer: their own veth pair, so only nsegd
+# and the CPUs are shared with the measured traffic.
+CAPW=$PFX-capw
+CAPP=$PFX-capp
+CAPW_IP=10.99.1.1
+CAPP_IP=10.99.1.2
+CAP_PORT=7070 # the captured workload's deviations: never approved
+CAP_STREAM_PORT=7071
 CONN_PORT=8080
 BULK_PORT=5201
 DENY_PORT=9999 # never learned, never approved
@@ -47,7 +62,12 @@ OSN_CONF=/etc/opensnitchd/default-config.json
 # OpenSnitch runs here. Bulk is measured where the question is about it.
 LEARN_CONFIGS=(none floor learn)
 CONFIGS=(none ct floor learn kernel proc)
-BULK_CONFIGS=" none ct floor learn kernel "
+BULK_CONFIGS=" none ct floor learn kernel kernel+load kernel+cap "
+# X+cap: configuration X while captures run on the captured workload;
+# X+load: X while that workload sends the same traffic, not watched by
+# nsegd (what its traffic costs without any capture). Added to CONFIGS
+# unless BENCH_CAPTURE=0.
+CAP_CONFIGS=(kernel+load kernel+cap proc+load proc+cap)
 HZ=$(getconf CLK_TCK)
 T_START=$(date +%s)
 
@@ -164,6 +184,24 @@ setup_netns() {
 		die "iperf3 -s did not start: $(cat "$TMP/iperf3-server.log")"
 }
 
+# The captured workload $CAPW and the peer it talks to, $CAPP (never
+# watched), with the servers its load connects to.
+setup_capture_netns() {
+	netns_add "$CAPW" "$CAPP"
+	ip link add veth0 netns "$CAPW" type veth peer name veth0 netns "$CAPP" ||
+		die "cannot create the captured workload's veth pair"
+	netns_up "$CAPW" "$CAPW_IP/24" veth0
+	netns_up "$CAPP" "$CAPP_IP/24" veth0
+	start capserver ip netns exec "$CAPP" "$BUILD/bench/connserver" \
+		-r "$CAP_RESPONSE" "$CAPP_IP" "$CAP_PORT"
+	start capstream-server ip netns exec "$CAPP" iperf3 -s -B "$CAPP_IP" \
+		-p "$CAP_STREAM_PORT"
+	wait_for 5 tcp_listening "$CAPP" "$CAP_PORT" ||
+		die "connserver ($CAPP) did not start: $(cat "$TMP/capserver.log")"
+	wait_for 5 tcp_listening "$CAPP" "$CAP_STREAM_PORT" ||
+		die "iperf3 -s ($CAPP) did not start: $(cat "$TMP/capstream-server.log")"
+}
+
 tables() { # add|del
 	local n
 	for n in "$CLI" "$SRV"; do
@@ -209,18 +247,25 @@ write_enforce_config() {
 	# not the rate limit that protects it (the floor has none either).
 	printf 'alerts_file: ""\nstop_keeps_enforcement: false\nqueue_rate: 0\ncapture:\n  dir: %s\n' \
 		"$TMP/pcap" >"$TMP/enforce.yaml"
+	# The X+cap configurations: alert captures last the whole measurement,
+	# not just their first 1000 packets (the flood keeps the shipped
+	# limits).
+	{
+		cat "$TMP/enforce.yaml"
+		printf '  packets: 1000000\n  bytes: 4G\n  seconds: 1h\n'
+	} >"$TMP/capture.yaml"
 }
 
 # start_nsegd NAME DB SOCKET NETNS-PATTERN...: nsegd with the enforce
-# configuration; the PID lands in $LAST_PID.
+# configuration ($NSEGD_CONFIG when set); the PID lands in $LAST_PID.
 start_nsegd() {
 	local name=$1 db=$2 sock=$3 n args=()
 	shift 3
 	for n in "$@"; do
 		args+=(--netns "$n")
 	done
-	start "$name" "$BUILD/nsegd" -c "$TMP/enforce.yaml" --db "$db" \
-		--socket "$sock" --queue "$QUEUE" "${args[@]}"
+	start "$name" "$BUILD/nsegd" -c "${NSEGD_CONFIG:-$TMP/enforce.yaml}" \
+		--db "$db" --socket "$sock" --queue "$QUEUE" "${args[@]}"
 }
 
 ctl() { # SOCKET ARGS...
@@ -358,7 +403,7 @@ start_config() {
 		start nsegd "$BUILD/nsegd" -c "$TMP/enforce.yaml" \
 			--db "$TMP/nseg.db" \
 			--socket "$TMP/nsegd.sock" --queue "$QUEUE" \
-			--netns "$PFX-*"
+			--netns "$CLI" --netns "$SRV"
 		CFG_PID=$LAST_PID
 		if ! wait_for 10 queue_bound "$CLI" ||
 			! wait_for 10 queue_bound "$SRV"; then
@@ -376,6 +421,11 @@ start_config() {
 			die "nsegd ($1) did not compile its tables: $(cat "$TMP/nsegd-$1.log")"
 		fi
 		;;
+	kernel+load | proc+load)
+		start_config "${1%+load}"
+		cap_load_start
+		;;
+	kernel+cap | proc+cap) start_capture_config "$1" ;;
 	osn)
 		osn_start || die "opensnitchd did not start: $(cat "$TMP/osn.log")"
 		;;
@@ -384,11 +434,120 @@ start_config() {
 
 stop_config() { # CONFIG
 	[ -n "$CFG_PID" ] || return 0
-	if [ "$1" = osn ]; then
-		osn_stop "$CFG_PID"
-	else
+	case $1 in
+	osn) osn_stop "$CFG_PID" ;;
+	*+load)
+		cap_load_stop
 		stop "$CFG_PID"
+		;;
+	*+cap)
+		capture_stats "$1"
+		stop "$CFG_PID"
+		ip netns exec "$CAPW" nft delete table inet nseg 2>/dev/null
+		;;
+	*) stop "$CFG_PID" ;;
+	esac
+}
+
+# Is the captured workload's table in notify mode with the capture rules
+# (NFLOG to the queue's group), its queue bound?
+capw_ready() {
+	ip netns exec "$CAPW" nft list table inet nseg 2>/dev/null |
+		grep -q "log group $QUEUE" && queue_bound "$CAPW"
+}
+
+# Have both of the captured workload's deviations (its connections, its
+# stream) an alert with a pcap?
+capw_alerted() {
+	ctl "$TMP/enforce.sock" --json alerts --workload "netns:$CAPW" |
+		jq -e --argjson a "$CAP_PORT" --argjson b "$CAP_STREAM_PORT" \
+			'map(select(.pcap and (.port == $a or .port == $b)) | .port)
+			 | unique | length == 2' >/dev/null
+}
+
+# The captured workload's load: a paced loop of connections and one paced
+# stream (iperf3), each to a port never approved. Sets CAP_LOAD,
+# CAP_STREAM_PID, CAP_T0.
+cap_load_start() {
+	start capload ip netns exec "$CAPW" "$BUILD/bench/connbench" -c 1 \
+		-i "$CAP_INTERVAL_US" -r "$CAP_RESPONSE" -d 3600 \
+		"$CAPP_IP" "$CAP_PORT"
+	CAP_LOAD=$LAST_PID
+	start capstream ip netns exec "$CAPW" iperf3 -c "$CAPP_IP" \
+		-p "$CAP_STREAM_PORT" -b "$CAP_STREAM" -t 3600
+	CAP_STREAM_PID=$LAST_PID
+	CAP_T0=$(now_ms)
+}
+
+cap_load_stop() {
+	stop "$CAP_LOAD"
+	stop "$CAP_STREAM_PID"
+	# iperf3 -s serves one client at a time: the next run's stream must
+	# not find it still busy with this one.
+	wait_for 5 cap_stream_idle
+}
+
+cap_stream_idle() {
+	! ip netns exec "$CAPP" ss -Htn state established \
+		"sport = :$CAP_STREAM_PORT" | grep -q .
+}
+
+# start_capture_config X+cap: configuration X (same database, approved
+# edges, same two namespaces) and the captured workload $CAPW in notify
+# mode, with its load (cap_load_start), which deviates: each part raises
+# an alert whose capture follows its first connections (ACAP_MAX_FLOWS) in
+# the kernel (ct mark, NFLOG): the stream is followed for the whole run,
+# later loop connections give their first packet. An on-demand capture
+# records all of the workload's traffic (libpcap in its namespace). Sets
+# CAP_ID, CAP_T1 (its start), CAP_ID0 (the last capture of earlier runs on
+# the same database) and, through cap_load_start, CAP_T0.
+start_capture_config() {
+	local base=${1%+cap} sock=$TMP/enforce.sock
+	NSEGD_CONFIG=$TMP/capture.yaml start_nsegd "nsegd-$1" "$TMP/$1.db" \
+		"$sock" "$CLI" "$SRV" "$CAPW"
+	CFG_PID=$LAST_PID
+	if ! wait_for 10 enforce_ready "$CLI" "$base" ||
+		! wait_for 10 enforce_ready "$SRV" "$base" ||
+		! wait_for 5 queue_bound "$CLI" ||
+		! wait_for 5 queue_bound "$SRV" ||
+		! wait_for 10 capw_ready; then
+		die "nsegd ($1) did not compile its tables: $(cat "$TMP/nsegd-$1.log")"
 	fi
+	CAP_ID0=$(ctl "$sock" --json capture list | jq 'map(.id) | max // 0')
+	cap_load_start
+	wait_for 10 capw_alerted ||
+		die "no alert capture on $CAPW ($1): $(tail -3 "$TMP/nsegd-$1.log")"
+	CAP_ID=$(ctl "$sock" --json capture start "netns:$CAPW" --duration 1h \
+		--packets 10000000 | jq -r .id)
+	case $CAP_ID in '' | null) die "capture start on $CAPW failed ($1): $(tail -3 "$TMP/nsegd-$1.log")" ;;
+	esac
+	CAP_T1=$(now_ms)
+}
+
+# capture_stats X+cap: stops the load and the on-demand capture; appends
+# "config round seconds conns alert_packets alert_bytes ondemand_packets
+# ondemand_bytes alert_files ondemand_seconds" to $TMP/capstats, this
+# run's captures only. Seconds are from the load's start (and the
+# on-demand capture's); connections are the workload's queued first
+# packets (one per connection: its table accepts nothing it has not seen).
+capture_stats() {
+	local sock=$TMP/enforce.sock secs secs1 conns caps
+	cap_load_stop
+	secs=$(awk -v t=$(($(now_ms) - CAP_T0)) 'BEGIN { printf "%.1f", t / 1000 }')
+	secs1=$(awk -v t=$(($(now_ms) - CAP_T1)) 'BEGIN { printf "%.1f", t / 1000 }')
+	ctl "$sock" capture stop "c$CAP_ID" >/dev/null ||
+		die "capture stop c$CAP_ID failed ($1)"
+	conns=$(ctl "$sock" --json status |
+		jq -r --arg w "$CAPW" '.netns[] | select(.name == $w) | .packets // 0')
+	caps=$(ctl "$sock" --json capture list | jq -r --arg w "netns:$CAPW" \
+		--argjson id0 "$CAP_ID0" '
+		map(select(.workload == $w and .id > $id0)) |
+		[(map(select(.kind == "alert") | .packets) | add // 0),
+		 (map(select(.kind == "alert") | .bytes) | add // 0),
+		 (map(select(.kind == "ondemand") | .packets) | add // 0),
+		 (map(select(.kind == "ondemand") | .bytes) | add // 0),
+		 (map(select(.kind == "alert")) | length)] | @tsv')
+	echo "$1 $ROUND $secs ${conns:-0} $caps $secs1" >>"$TMP/capstats"
 }
 
 # Packets the configuration's reader verdicted so far (after the connection
@@ -401,6 +560,10 @@ queued_count() {
 		2>/dev/null | sed -n 's/.*"packets": \([0-9]*\).*/\1/p' ;;
 	kernel | proc) "$BUILD/nsegctl" --socket "$TMP/enforce.sock" status \
 		--json 2>/dev/null | sed -n 's/.*"packets": \([0-9]*\).*/\1/p' ;;
+	# The measured namespaces only: the captured workload's are its own.
+	*+cap | *+load) ctl "$TMP/enforce.sock" --json status |
+		jq -r --arg c "$CLI" --arg s "$SRV" \
+			'.netns[] | select(.name == $c or .name == $s) | .packets // 0' ;;
 	osn) queue_seq "$CLI" "$OSN_QUEUE" ;;
 	esac | awk '{ s += $1 } END { print s + 0 }'
 }
@@ -412,6 +575,7 @@ queued_count() {
 # only. Bulk is "-" where it is not measured.
 measure() {
 	local cfg=$1 conn bulk=- c0='' c1 r0=- r1=- cpu=- pct=- queued=- qpc=-
+	ROUND=$2
 	start_config "$cfg"
 	if [ -n "$CFG_PID" ]; then
 		r0=$(rss_kb "$CFG_PID")
@@ -425,7 +589,7 @@ measure() {
 			-v n="${conn%% *}" -v d="$CONN_S" 'BEGIN {
 			printf "%.1f %.1f\n", t / hz * 1e6 / n, t / hz / d * 100 }')
 	fi
-	case $cfg in learn | kernel | proc | osn) queued=$(queued_count "$cfg") ;; esac
+	case $cfg in learn | kernel | proc | osn | *+cap | *+load) queued=$(queued_count "$cfg") ;; esac
 	[[ $BULK_CONFIGS == *" $cfg "* ]] && bulk=$(run_bulk)
 	if [ -n "$CFG_PID" ]; then
 		r1=$(rss_kb "$CFG_PID")
@@ -434,7 +598,7 @@ measure() {
 	[ "$cfg" = floor ] && queued=$(queued_count floor)
 	case $cfg in
 	ct) ct_table del ;;
-	floor | learn | kernel | proc) tables del ;;
+	floor | learn | kernel | proc | *+cap | *+load) tables del ;;
 	esac
 	[ "$queued" != - ] && qpc=$(awk -v q="$queued" -v n="${conn%% *}" \
 		'BEGIN { printf "%.2f\n", (n > 0 ? q / n : 0) }')
@@ -571,6 +735,32 @@ prepare_enforce() {
 		stop "$LAST_PID"
 	done
 	echo "bench: learned $n edges (connbench; iperf3 control + data); kernel.db approves them for any process, proc.db for the process seen; both workloads enforce"
+	[ "$CAPTURE" = 1 ] && prepare_capture
+}
+
+capw_known() {
+	ctl "$TMP/enforce.sock" --json workloads |
+		jq -e --arg w "netns:$CAPW" 'map(select(.name == $w)) | length > 0'
+}
+
+# X+cap.db: X.db, and the captured workload netns:$CAPW, learned from one
+# second of its load, in notify mode with nothing approved: every one of
+# its connections deviates.
+prepare_capture() {
+	local cfg db sock=$TMP/enforce.sock
+	for cfg in kernel proc; do
+		db=$TMP/$cfg+cap.db
+		sqlite3 "$TMP/$cfg.db" ".backup '$db'" || die "copying the database"
+		start_nsegd "nsegd-prep-$cfg+cap" "$db" "$sock" "$CLI" "$SRV" "$CAPW"
+		wait_for 10 queue_bound "$CAPW" || die "nsegd ($cfg+cap) did not start"
+		ip netns exec "$CAPW" "$BUILD/bench/connbench" -c 1 -d 1 \
+			"$CAPP_IP" "$CAP_PORT" >/dev/null
+		wait_for 10 capw_known || die "nsegd ($cfg+cap) did not learn netns:$CAPW"
+		ctl "$sock" mode "netns:$CAPW" notify >/dev/null ||
+			die "notify mode for netns:$CAPW ($cfg+cap) failed: $(tail -3 "$TMP/nsegd-prep-$cfg+cap.log")"
+		stop "$LAST_PID"
+	done
+	echo "bench: kernel+cap.db and proc+cap.db: the same, and netns:$CAPW (peer $CAPP, its own veth pair) in notify mode with nothing approved"
 }
 
 # status_snap: "cli_packets cli_queued cli_rate_limited srv_packets
@@ -861,11 +1051,15 @@ scale_summary() {
 }
 
 summary_enforce() {
-	medians "${CONFIGS[@]}"
+	local c cfgs=()
+	for c in "${CONFIGS[@]}"; do
+		[[ $c == *+cap || $c == *+load ]] || cfgs+=("$c")
+	done
+	medians "${cfgs[@]}"
 	echo
 	echo "## (a), (b), (f) enforcing: medians of the same $ROUNDS rounds"
 	echo
-	median_table 1 "${CONFIGS[@]}"
+	median_table 1 "${cfgs[@]}"
 	echo
 	echo "kernel = approved with --any-process, decided by the table's sets and accept rules; proc = approved for the process seen, every new connection checked by nsegd in both namespaces; osn = OpenSnitch in the client's namespace only (one queue pass per connection, against two for floor, learn and proc)"
 	[ "$OSN_OK" = 1 ] || echo "opensnitch: not available here ($OSN_WHY)"
@@ -893,6 +1087,100 @@ summary_enforce() {
 		printf "  (b) process-checked conn rate >= 85%% of the floor: %.2f   %s\n", rp / rf,
 			(rp >= 0.85 * rf ? "met" : "NOT MET")
 	}'
+}
+
+# capstat CONFIG FIELD: median over the rounds of FIELD of $TMP/capstats
+# (4: connections, 5, 6: alert pcap packets, bytes, 7, 8: on-demand pcap
+# packets, bytes) per second of load (of the on-demand capture for 7, 8).
+capstat() {
+	local s=3
+	(($2 >= 7)) && s=10
+	awk -v c="$1" -v f="$2" -v s="$s" '$1 == c && $s > 0 { print $f / $s }' \
+		"$TMP/capstats" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The X+cap configurations against X+load and X:
+# a table of medians, their ratios, and the issue 5 target lines into
+# $TMP/cap_targets, printed with the other targets at the end.
+summary_capture() {
+	local c
+	medians kernel proc "${CAP_CONFIGS[@]}"
+	echo
+	echo "## capture on another workload: medians of the same $ROUNDS rounds"
+	echo
+	echo "X+cap = X (same database, same namespaces) while netns:$CAPW, in notify mode with nothing approved and its own peer ($CAPP, its own veth pair), makes one connection every $CAP_INTERVAL_US µs to port $CAP_PORT ($CAP_RESPONSE-byte responses) and sends a $CAP_STREAM bit/s iperf3 stream to port $CAP_STREAM_PORT: each deviation's alert capture follows its first connections, the stream for the whole run, in the kernel (ct mark, NFLOG; later loop connections give their first packet), and an on-demand capture (libpcap in its namespace) records all its traffic. Same nsegd, same CPUs. X+load = X while the same traffic runs, not watched by nsegd: what the traffic costs without captures. nsegd CPU is during the connection run; for X+cap it is mostly the captures' work."
+	echo
+	printf '| config | new conn/s | p50 µs | p99 µs | bulk Gbit/s | nsegd CPU %% | rate vs X+load | p50 vs X+load | p99 vs X+load | bulk vs X+load | rate vs X | p50 vs X | p99 vs X | bulk vs X | captured workload conn/s | alert pcaps pkt/s | MB/s | on-demand pcap pkt/s | MB/s |\n'
+	printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+	for c in kernel kernel+load kernel+cap proc proc+load proc+cap; do
+		cap_row "$c"
+	done
+	echo
+	echo "X is the configuration without the suffix. X+cap against X+load is what the captures cost; against X, the captures and the other workload's traffic. Alert pcaps MB/s below the stream's rate ($CAP_STREAM bit/s) mean the kernel's NFLOG copies lost packets of the stream; the on-demand capture sees all of it."
+	echo "alert pcap files of netns:$CAPW per run (one per deviation: its connections, its stream): $(awk '{ print $9 }' "$TMP/capstats" | sort -u | tr '\n' ' ')"
+	{
+		echo "targets (issue 5): no difference, read as within 5 % (rate) and 3 % (bulk) of the same configuration with the same traffic and no capture, as in (a)"
+		cap_target kernel kernel-decided
+		cap_target proc process-checked
+	} >"$TMP/cap_targets"
+}
+
+# cap_target X WHAT: the target lines of X+cap.
+cap_target() {
+	local l=$1+load c=$1+cap
+	awk -v what="$2" -v r="${RATE[$c]}" -v rl="${RATE[$l]}" -v rx="${RATE[$1]}" \
+		-v a="${P50[$c]}" -v al="${P50[$l]}" -v p="${P99[$c]}" \
+		-v pl="${P99[$l]}" -v g="${BULK[$c]}" -v gl="${BULK[$l]}" \
+		-v gx="${BULK[$1]}" '
+		function q(v, w) { return (w + 0 > 0 && v != "nan") ? v / w : 0 }
+		BEGIN {
+		printf "  capture on another workload: approved rate %.2f of without (%s; p50 %+.0f µs, p99 %+.0f µs; %.2f of %s with no other traffic)   %s\n",
+			q(r, rl), what, a - al, p - pl, q(r, rx), what,
+			(q(r, rl) >= 0.95 ? "met" : "NOT MET")
+		if (gl > 0 && g != "nan")
+			printf "  capture on another workload: approved bulk %.3f of without (%s; %.3f of %s with no other traffic)   %s\n",
+				q(g, gl), what, q(g, gx), what, (q(g, gl) >= 0.97 ? "met" : "NOT MET")
+	}'
+}
+
+# cap_row CONFIG: one row of summary_capture's table.
+cap_row() {
+	local c=$1 b=${1%+*} l=${1%+*}+load
+	# X+load is shown against X; X+cap against X+load and X.
+	[ "$c" = "$l" ] && l=$b
+	awk -v c="$c" -v r="${RATE[$c]}" -v a="${P50[$c]}" -v p="${P99[$c]}" \
+		-v g="${BULK[$c]}" -v u="$(median "$c" 8)" \
+		-v rb="${RATE[$b]}" -v ab="${P50[$b]}" -v pb="${P99[$b]}" \
+		-v gb="${BULK[$b]}" -v rl="${RATE[$l]}" -v al="${P50[$l]}" \
+		-v pl="${P99[$l]}" -v gl="${BULK[$l]}" \
+		-v x="$([ "$c" != "$b" ] && echo 1)" -v cap="$([[ $c == *+cap ]] && echo 1)" \
+		-v n="$(capstat "$c" 4)" -v ka="$(capstat "$c" 5)" \
+		-v kab="$(capstat "$c" 6)" -v ko="$(capstat "$c" 7)" \
+		-v kob="$(capstat "$c" 8)" '
+		function ratio(v, w) {
+			return (w + 0 > 0 && v != "nan") ? sprintf("%.2f", v / w) : "-" }
+		function dash(v, f) {
+			return v == "nan" || v == "" ? "-" : sprintf(f ? f : "%s", v) }
+		function mb(v) { return v == "nan" ? v : v / 1e6 }
+		BEGIN {
+			printf "| %s | %.0f | %.0f | %.0f | %s | %s |", c, r, a, p,
+				dash(g), dash(u)
+			if (cap)
+				printf " %s | %s | %s | %s |", ratio(r, rl), ratio(a, al),
+					ratio(p, pl), ratio(g, gl)
+			else
+				printf " - | - | - | - |"
+			if (x)
+				printf " %s | %s | %s | %s |", ratio(r, rb), ratio(a, ab),
+					ratio(p, pb), ratio(g, gb)
+			else
+				printf " - | - | - | - |"
+			printf " %s | %s | %s | %s | %s |\n", dash(n, "%.0f"),
+				dash(ka, "%.0f"), dash(mb(kab), "%.2f"),
+				dash(ko, "%.0f"), dash(mb(kob), "%.2f")
+		}'
 }
 
 summary_targets_rest() {
@@ -937,6 +1225,10 @@ main() {
 	TMP=$(mktemp -d /tmp/nseg-bench.XXXXXX)
 	setup_netns
 	echo "bench: namespaces $CLI and $SRV, $(nproc) CPUs, kernel $(uname -r)"
+	if [ "$CAPTURE" = 1 ]; then
+		setup_capture_netns
+		CONFIGS+=("${CAP_CONFIGS[@]}")
+	fi
 	prepare_enforce
 	osn_probe
 	if [ "$OSN_OK" = 1 ]; then
@@ -957,11 +1249,16 @@ main() {
 	if ((ROUNDS > 0)); then
 		summary
 		summary_enforce
+		[ "$CAPTURE" = 1 ] && summary_capture
 	fi
 	((FLOOD_ROUNDS > 0)) && flood_phase
 	[ -n "${SCALE// /}" ] && scale_phase
 	[ -s "$TMP/scale" ] && scale_summary
 	summary_targets_rest
+	if [ -s "$TMP/cap_targets" ]; then
+		echo
+		cat "$TMP/cap_targets"
+	fi
 	echo
 	echo "bench: done in $(($(date +%s) - T_START)) s"
 }
