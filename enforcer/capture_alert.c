@@ -58,10 +58,21 @@ static struct acap *acap_open(struct capture_mgr *m, struct store_alert *a,
 	struct pcap_file_limits lim = { cc->packets, cc->bytes,
 					cc->seconds_ms / 1000 };
 	struct pkt_ring *ring = cap_ring_of(m, a->workload);
-	struct acap *c = calloc(1, sizeof(*c));
+	struct acap *c;
 	char err[512];
 
-	if (!c)
+	if (m->opened_sec != now->tv_sec) {
+		m->opened_sec = now->tv_sec;
+		m->opened_n = 0;
+	}
+	if (m->opened_n >= CAPTURE_NEW_PER_SEC) {
+		snprintf(a->pcap_note, sizeof(a->pcap_note),
+			 "no capture: more than %d new alerts this second",
+			 CAPTURE_NEW_PER_SEC);
+		return NULL;
+	}
+	m->opened_n++;
+	if (!(c = calloc(1, sizeof(*c))))
 		return NULL;
 	c->m = m;
 	c->alert = *a;

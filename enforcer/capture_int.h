@@ -75,7 +75,14 @@ struct capture_mgr {
 	struct ocap *live;   /* on-demand captures running */
 	struct cap_nflog *nflogs;
 	struct ev_timer *tick;
+	/* New alert captures in the current second (a scan's first alerts
+	 * get files; the rest a note, not a file and a commit each). */
+	int64_t opened_sec;
+	unsigned opened_n;
 };
+
+/* New alert captures a second, at most. */
+#define CAPTURE_NEW_PER_SEC 10
 
 /* Creates a file for a new capture (row: kind, workload, container,
  * filter set; the rest is filled in) and records it in the store.
