@@ -153,6 +153,12 @@ static struct store_alert *alerts_count(struct alerts *a, const struct store_ale
 	return &e->a;
 }
 
+/* A flood or tamper alert: one per workload, no flow of its own. */
+static int alerts_is_summary(const struct store_alert *a)
+{
+	return strcmp(a->kind, "flood") == 0 || strcmp(a->kind, "tamper") == 0;
+}
+
 /* Distinct open deviation alerts of a workload (a scan raises one per
  * port or peer). */
 static size_t alerts_open_of(struct alerts *a, const char *workload,
@@ -161,18 +167,19 @@ static size_t alerts_open_of(struct alerts *a, const char *workload,
 	size_t n = 0;
 
 	for (struct alert_ent *e = a->ents; e; e = e->next)
-		if (strcmp(e->a.kind, "flood") != 0 &&
+		if (!alerts_is_summary(&e->a) &&
 		    strcmp(e->a.workload, workload) == 0 &&
 		    now - e->a.time_first < a->window_s)
 			n++;
 	return n;
 }
 
-/* The flood alert stands for everything a workload did beyond the limits:
- * no peer, no port, one count. */
-static void alerts_as_flood(struct store_alert *t)
+/* A flood alert stands for everything a workload did beyond the limits,
+ * a tamper alert for every change someone else made to its tables: no
+ * peer, no port, one count. */
+static void alerts_as_summary(struct store_alert *t, const char *kind)
 {
-	snprintf(t->kind, sizeof(t->kind), "flood");
+	snprintf(t->kind, sizeof(t->kind), "%s", kind);
 	snprintf(t->peer, sizeof(t->peer), "*");
 	t->peer_address[0] = '\0';
 	t->proto = 0;
@@ -222,11 +229,11 @@ struct store_alert *alerts_raise(struct alerts *a,
 				break;
 		if (!e && alerts_open_of(a, t.workload, now) >=
 				  ALERTS_DISTINCT_MAX)
-			alerts_as_flood(&t);
+			alerts_as_summary(&t, "flood");
 	}
 	got = alerts_count(a, &t, 1, now, created);
 	/* A flood alert stands for many flows: none of them is its own. */
-	return got && strcmp(got->kind, "flood") != 0 ? got : NULL;
+	return got && !alerts_is_summary(got) ? got : NULL;
 }
 
 void alerts_raise_flood(struct alerts *a, const char *workload,
@@ -241,8 +248,24 @@ void alerts_raise_flood(struct alerts *a, const char *workload,
 	snprintf(t.version, sizeof(t.version), "%s", version);
 	snprintf(t.action, sizeof(t.action), "%s", action);
 	t.baseline = revision;
-	alerts_as_flood(&t);
+	alerts_as_summary(&t, "flood");
 	alerts_count(a, &t, n, (int64_t)time(NULL), &created);
+}
+
+void alerts_raise_tamper(struct alerts *a, const char *workload,
+			 const char *version, const char *action,
+			 int64_t revision)
+{
+	struct store_alert t = { 0 };
+	int created;
+
+	a->st.raised++;
+	snprintf(t.workload, sizeof(t.workload), "%s", workload);
+	snprintf(t.version, sizeof(t.version), "%s", version);
+	snprintf(t.action, sizeof(t.action), "%s", action);
+	t.baseline = revision;
+	alerts_as_summary(&t, "tamper");
+	alerts_count(a, &t, 1, (int64_t)time(NULL), &created);
 }
 
 static void alerts_write_line(struct alerts *a, const char *line)
@@ -276,7 +299,10 @@ static void alerts_publish(struct alerts *a, const struct store_alert *sa,
 		alerts_write_line(a, line);
 		free(line);
 	}
-	if (is_new)
+	if (is_new && alerts_is_summary(sa))
+		log_warnx("alert %lld: %s %s %s", (long long)sa->id,
+			  sa->action, sa->kind, sa->workload);
+	else if (is_new)
 		log_warnx("alert %lld: %s %s %s(%s) %s %s %s/%u (%s)",
 			  (long long)sa->id, sa->action, sa->workload,
 			  sa->proc.comm, sa->proc.exe,

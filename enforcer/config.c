@@ -39,6 +39,7 @@ void config_init_defaults(struct config *c)
 		 CONFIG_DEFAULT_ALERTS_FILE);
 	c->alert_window_ms = CONFIG_DEFAULT_ALERT_WINDOW_MS;
 	c->stop_keeps_enforcement = 1;
+	c->tamper_check_ms = CONFIG_DEFAULT_TAMPER_CHECK_MS;
 	c->queue_rate = CONFIG_DEFAULT_QUEUE_RATE;
 	c->learn_window_ms = 24u * 3600 * 1000;
 	config_capture_defaults(&c->capture);
@@ -448,6 +449,24 @@ static int opt_alert_window(struct config *c, const struct yaml_node *v,
 	return 0;
 }
 
+static int opt_tamper_check(struct config *c, const struct yaml_node *v,
+			    struct yaml_error *err)
+{
+	uint64_t ms;
+
+	if (yaml_tree_get_duration_ms(v, &ms, err) < 0)
+		return -1;
+	if (ms != 0 && (ms < 1000 || ms > 86400000)) {
+		yaml_tree_error_at(err, v,
+				   "tamper_check must be 0 (off) or from 1s to "
+				   "1d, got '%s'",
+				   yaml_tree_scalar(v));
+		return -1;
+	}
+	c->tamper_check_ms = (uint32_t)ms;
+	return 0;
+}
+
 static int opt_learn_then_enforce(struct config *c, const struct yaml_node *v,
 				  struct yaml_error *err)
 {
@@ -591,6 +610,7 @@ static const struct {
 	{ "alert_window", opt_alert_window },
 	{ "stop_keeps_enforcement", opt_stop_keeps_enforcement },
 	{ "block", opt_block },
+	{ "tamper_check", opt_tamper_check },
 	{ "runtime", opt_runtime },
 	{ "capture", opt_capture },
 };
@@ -602,8 +622,8 @@ static const char *const config_keys[] = {
 	"flush_interval", "copy_range", "log_level", "learn_then_enforce",
 	"learn_window", "auto_approve", "queue_rate",
 	"queue_burst", "alerts_file", "policy_dir",
-	"alert_window", "stop_keeps_enforcement", "block", "runtime",
-	"capture", NULL,
+	"alert_window", "stop_keeps_enforcement", "block", "tamper_check",
+	"runtime", "capture", NULL,
 };
 
 _Static_assert(ARRAY_SIZE(config_keys) == ARRAY_SIZE(config_opts) + 1,
@@ -781,6 +801,9 @@ int config_write_yaml(const struct config *c, FILE *out)
 	fprintf(out, "\nstop_keeps_enforcement: %s\n",
 		c->stop_keeps_enforcement ? "true" : "false");
 	fprintf(out, "block: %s\n", config_block_names[c->block_reject ? 1 : 0]);
+	fputs("tamper_check: ", out);
+	write_duration(out, c->tamper_check_ms);
+	fputc('\n', out);
 	fputs("runtime:\n", out);
 	write_key_str(out, "  ", "podman_storage", c->podman_storage);
 	write_key_str(out, "  ", "runc_state", c->runc_state);

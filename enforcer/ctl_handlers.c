@@ -22,6 +22,7 @@
 #include "nseg/policy.h"
 #include "nseg/proc_cache.h"
 #include "nseg/store.h"
+#include "nseg/tamper.h"
 
 #define NSEG_VERSION_STRING "0.1.0"
 
@@ -168,6 +169,7 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 		json_object_set_new(rec, "workloads", wls);
 		json_object_set_new(rec, "captures",
 				    capture_mgr_status_json(d->cap));
+		json_object_set_new(rec, "tamper", tamper_status_json(d));
 	} else {
 		json_decref(wls);
 	}

@@ -35,6 +35,7 @@
 #include "nseg/proc_cache.h"
 #include "nseg/reload.h"
 #include "nseg/store.h"
+#include "nseg/tamper.h"
 #include "nseg/usage.h"
 
 /* How often rule counters (edge usage, rate-limited floods) are read. */
@@ -182,7 +183,7 @@ static void daemon_runtime_paths(struct daemon *d)
 		 d->cfg.containerd_state);
 }
 
-/* Each watched namespace costs about six fds: take the hard limit and
+/* Each watched namespace costs about seven fds: take the hard limit and
  * derive how many namespaces fit, keeping room for clients and SQLite. */
 static void daemon_fd_limit(struct daemon *d)
 {
@@ -194,8 +195,8 @@ static void daemon_fd_limit(struct daemon *d)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rl.rlim_cur - 256) / 6 < d->max_netns)
-		d->max_netns = rl.rlim_cur > 256 + 6 ? (rl.rlim_cur - 256) / 6 : 1;
+	    (rl.rlim_cur - 256) / 7 < d->max_netns)
+		d->max_netns = rl.rlim_cur > 256 + 7 ? (rl.rlim_cur - 256) / 7 : 1;
 }
 
 int daemon_init(struct daemon *d, char *err, size_t errlen)
@@ -265,6 +266,10 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	}
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
 					  daemon_flush_timer, d);
+	if (tamper_start(d) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (learn_window_start(d) == -1) {
 		snprintf(err, errlen, "learn-then-enforce failed to start");
 		return -1;

@@ -28,6 +28,7 @@
 #include "nseg/nfqueue.h"
 #include "nseg/nft_table.h"
 #include "nseg/policy.h"
+#include "nseg/tamper.h"
 #include "nseg/usage.h"
 
 /* Addresses one identity's set may hold (all its namespaces). */
@@ -247,7 +248,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 		to.reject_mark = NFT_REJECT_MARK;
 	if (w->mode == POLICY_LEARN) {
 		enforce_free_sets(w);
-		return nft_table_apply(w->nft, &to, err, errlen);
+		rc = nft_table_apply(w->nft, &to, err, errlen);
+		goto out;
 	}
 	if (enforce_build(w, pw, &rules, &n_rules) == -1)
 		goto oom;
@@ -276,6 +278,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 oom:
 	snprintf(err, errlen, "out of memory");
 out:
+	if (rc == 0)
+		tamper_applied(w);
 	free(rules);
 	free(sets);
 	free(addrs);
@@ -338,6 +342,8 @@ static void enforce_refresh_sets(void *arg)
 	if (!addrs)
 		return;
 	for (struct nsw *w = d->nsws; w; w = w->next) {
+		int changed = 0;
+
 		for (size_t i = 0; i < w->n_sets; i++) {
 			struct nft_peer_set s = { .addrs = addrs };
 
@@ -351,7 +357,11 @@ static void enforce_refresh_sets(void *arg)
 				log_warnx("netns %s: set %s (%s): %s",
 					  w->name[0] ? w->name : "(process)",
 					  s.name, w->sets[i].identity, err);
+			else
+				changed = 1;
 		}
+		if (changed)
+			tamper_applied(w);
 	}
 	free(addrs);
 }

@@ -18,6 +18,7 @@
 #include "nseg/netns.h"
 #include "nseg/nfqueue.h"
 #include "nseg/nft_table.h"
+#include "nseg/tamper.h"
 
 static const char *nsw_label(const struct nsw *w, char *buf, size_t len)
 {
@@ -114,6 +115,9 @@ static int nsw_open_sockets(struct nsw *w, char *err, size_t errlen)
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}
+	/* Before the table: its notifications name nsegd's socket, and
+	 * anything else that touches it from now on is seen. */
+	tamper_nsw_open(w);
 	return enforce_compile(w, err, errlen);
 }
 
@@ -161,6 +165,7 @@ void nsw_free(struct nsw *w, int remove_table)
 		}
 	}
 	capture_mgr_nsw_gone(d->cap, w);
+	tamper_nsw_close(w);
 	if (remove_table && w->nft && nft_table_remove(w->nft, err, sizeof(err)))
 		log_warnx("%s: removing table: %s",
 			  nsw_label(w, label, sizeof(label)), err);

@@ -19,8 +19,11 @@
  * kind is "deviation" (traffic outside the approved baseline), "drift"
  * (the same, from a version of the workload that inherited a baseline
  * approved for another version: an upgrade that talks to something new)
- * or "flood" (everything over the rate limit or past the distinct-alert
- * cap, peer "*"). A drift alert also has "baseline_version": the version
+ * "flood" (everything over the rate limit or past the distinct-alert
+ * cap, peer "*") or "tamper" (someone other than nsegd changed the table
+ * of one of the workload's namespaces, peer "*", one count per change;
+ * the table was rebuilt; action is the namespace's mode: "block" when its
+ * table enforces). A drift alert also has "baseline_version": the version
  * the baseline was approved for. An alert whose packets were captured has
  * "pcap": the path of its pcap file (nsegctl capture show ID); one that
  * should have and has none, "pcap_note": why (disk full, quota, ...).

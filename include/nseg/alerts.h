@@ -43,6 +43,12 @@ struct store_alert *alerts_raise(struct alerts *a,
 void alerts_raise_flood(struct alerts *a, const char *workload,
 			const char *version, const char *action, uint64_t n,
 			int64_t revision);
+/* Someone else changed a table of workload's (tamper.h): one more in its
+ * "tamper" alert (peer "*"). action: the namespace's mode, "block"
+ * (enforce) or "notify". */
+void alerts_raise_tamper(struct alerts *a, const char *workload,
+			 const char *version, const char *action,
+			 int64_t revision);
 /* Writes new alerts and count updates: SQLite (one transaction), the
  * JSON-lines file, syslog, followers. Returns 0, or -1 (kept for the next
  * try) when the database refused. */

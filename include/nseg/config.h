@@ -46,6 +46,7 @@ struct config_network {
 #define CONFIG_DEFAULT_ALERTS_FILE "/var/log/nseg/alerts.jsonl"
 #define CONFIG_DEFAULT_ALERT_WINDOW_MS 60000
 #define CONFIG_DEFAULT_QUEUE_RATE 5000
+#define CONFIG_DEFAULT_TAMPER_CHECK_MS 30000
 
 #include "nseg/config_capture.h"
 
@@ -80,6 +81,8 @@ struct config {
 	int block_reject;           /* block: drop (0) | reject (1) */
 	int stop_keeps_enforcement; /* stop_keeps_enforcement: on SIGTERM,
 				       notify/enforce tables stay */
+	uint32_t tamper_check_ms;   /* tamper_check: full comparison of each
+				       table; 0 = no tamper detection */
 	/* runtime: where container runtimes keep their state */
 	char podman_storage[256];
 	char runc_state[256];

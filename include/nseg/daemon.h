@@ -28,6 +28,7 @@ struct policy;
 struct usage;
 struct alerts;
 struct disc_retry;
+struct nft_watch;
 
 #define NSW_MAX_ADDRS 64
 
@@ -62,6 +63,16 @@ struct nsw_set {
 	size_t n_cur;
 };
 
+/* A namespace's table against changes nsegd did not make (tamper.c). */
+struct nsw_tamper {
+	struct nft_watch *watch; /* nftables notifications, NULL if none */
+	uint64_t digest;         /* the table as nsegd last left it */
+	int digest_ok;           /* 0: unknown (reading it failed) */
+	uint64_t next_check_ms;  /* next full comparison; 0: unscheduled */
+	uint64_t repaired_ms;    /* last repair; 0: never */
+	struct ev_timer *repair_timer; /* a repair held back by the rate */
+};
+
 /* A watched network namespace and the sockets the daemon holds in it. */
 struct nsw {
 	struct daemon *d;
@@ -85,6 +96,7 @@ struct nsw {
 	size_t n_edge_seen;
 	size_t n_sets;
 	uint64_t packets;
+	struct nsw_tamper tamper;
 	struct nsw *next;
 };
 
@@ -135,6 +147,10 @@ struct daemon {
 	const char *netns_dir; /* /run/netns */
 	uint64_t unattributed[ATTRIB_REASONS];
 	uint64_t netns_errors;
+	struct ev_timer *tamper_timer; /* full comparisons (tamper.c) */
+	/* Tables compared in full, changes by others found, repairs. */
+	uint64_t tamper_checks, tamper_found, tamper_repairs,
+		tamper_repair_errors;
 };
 
 /* --- nsw.c: one watched namespace --- */

@@ -11,7 +11,7 @@ CB=$T_BUILD/bench/connbench
 CS=$T_BUILD/bench/connserver
 [ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
 t_hosts cli srv
-t_config 'alerts_file: ""' 'alert_window: 1h'
+t_config 'alerts_file: ""' 'alert_window: 1h' 'tamper_check: 1s'
 t_start_nsegd || exit 1
 t_bg srv "$CS" 10.66.0.2 9000
 t_wait_for 5 t_listening srv tcp 9000 || exit 1
@@ -53,4 +53,8 @@ t_ok "connections made ($out)" bash -c "[ \$(sed -n 's/.*conns=\([0-9]*\).*/\1/p
 t_eq "not one failed" "0" "$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")"
 t_eq "not one unapproved connection got through" "" "$(cat "$T_TMP/leaks.out")"
 t_ok "the unapproved attempts were seen" bash -c "\"$NSEGCTL\" --socket \"$T_SOCK\" --json alerts --workload \"$cli\" | jq -e 'map(select(.port == 9002)) | .[0].count >= 2' >/dev/null"
+# Every table compared in full more than once, and each recompile seen
+# in the notifications: nsegd's own transactions are not tampering.
+t_ok "tables compared during the run" test "$(t_ctl --json status | jq .tamper.checks)" -ge 4
+t_eq "own recompiles not taken for tampering" 0 "$(t_ctl --json status | jq .tamper.found)"
 t_done

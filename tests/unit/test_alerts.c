@@ -330,6 +330,53 @@ START_TEST(test_raise_flood)
 }
 END_TEST
 
+/* Tamper alerts: one per workload and action, peer "*", counting every
+ * change; they neither fill the distinct-deviation cap nor join the
+ * flood alert. */
+START_TEST(test_raise_tamper)
+{
+	struct alerts *a = alerts_new("", 60);
+	struct nseg_edge_key k;
+	struct alert_list l;
+	size_t tampers = 0, devs = 0;
+
+	for (int i = 0; i < T_DISTINCT_MAX; i++)
+		alerts_raise_tamper(a, "web", "1.0", "block", 3);
+	alerts_raise_tamper(a, "db", "2.0", "notify", 1);
+	/* Still room for as many distinct deviations as ever. */
+	for (int port = 1; port <= T_DISTINCT_MAX; port++) {
+		k = key("web", "nmap", "external:0.0.0.0/0", port);
+		alerts_raise(a, &k, &ctx0, "block", 1, NULL, &created);
+	}
+	ck_assert_int_eq(alerts_flush(a, st), 0);
+	list_alerts(st, &l);
+	ck_assert_uint_eq(l.n, T_DISTINCT_MAX + 2);
+	for (size_t i = 0; i < l.n; i++) {
+		if (strcmp(l.a[i].kind, "deviation") == 0) {
+			devs++;
+			continue;
+		}
+		ck_assert_str_eq(l.a[i].kind, "tamper");
+		ck_assert_str_eq(l.a[i].peer, "*");
+		ck_assert_str_eq(l.a[i].proc.exe, "*");
+		ck_assert_uint_eq(l.a[i].port, 0);
+		tampers++;
+		if (strcmp(l.a[i].workload, "web") == 0) {
+			ck_assert_uint_eq(l.a[i].count, T_DISTINCT_MAX);
+			ck_assert_str_eq(l.a[i].action, "block");
+			ck_assert_int_eq(l.a[i].baseline, 3);
+		} else {
+			ck_assert_str_eq(l.a[i].workload, "db");
+			ck_assert_str_eq(l.a[i].version, "2.0");
+			ck_assert_uint_eq(l.a[i].count, 1);
+		}
+	}
+	ck_assert_uint_eq(tampers, 2);
+	ck_assert_uint_eq(devs, T_DISTINCT_MAX);
+	alerts_free(a);
+}
+END_TEST
+
 /* Parses the JSON lines of path into ids[] and counts[]; returns n. */
 static size_t read_lines(const char *path, int64_t *ids, uint64_t *counts,
 			 size_t max)
@@ -504,6 +551,7 @@ static Suite *alerts_suite(void)
 	tcase_add_test(tc, test_window_expiry);
 	tcase_add_test(tc, test_flood_folding);
 	tcase_add_test(tc, test_raise_flood);
+	tcase_add_test(tc, test_raise_tamper);
 	tcase_add_test(tc, test_json_lines);
 	tcase_add_test(tc, test_failed_flush_keeps_all);
 	tcase_add_test(tc, test_bounded);

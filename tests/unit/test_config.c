@@ -415,6 +415,7 @@ START_TEST(test_write_normalised)
 			      "alert_window: 1m\n"
 			      "stop_keeps_enforcement: true\n"
 			      "block: drop\n"
+			      "tamper_check: 30s\n"
 			      "runtime:\n"
 			      "  podman_storage: \"/var/lib/containers/storage\"\n"
 			      "  runc_state: \"/run/runc\"\n"
