@@ -1,8 +1,10 @@
 # nseg: nsegd (daemon) and nsegctl (CLI).
 #
 #   make                build into $(BUILD) (default build/)
-#   sudo make check     install missing Debian packages, unit + integration
-#                       tests, then the whole suite again under ASan+UBSan
+#   sudo make check     install missing Debian packages, unit tests, each
+#                       fuzz target for a short time, integration tests,
+#                       then unit + integration again under ASan+UBSan
+#   make fuzz           every fuzz target for FUZZ_SECONDS (default 60)
 #   sudo make demo      build, install what is missing, run the demo
 #   make bench          benchmarks (measure, never pass/fail)
 #   make soak           10 minutes of enforcement under load (SOAK_SECONDS)
@@ -68,7 +70,8 @@ NSEGD     := $(BUILD)/nsegd
 NSEGCTL   := $(BUILD)/nsegctl
 
 .PHONY: all check check-unit check-integration check-san deps demo bench soak \
-        install uninstall clean format format-check fuzz
+        install uninstall clean format format-check fuzz fuzz-build \
+        fuzz-build-if-available
 
 all: $(NSEGD) $(NSEGCTL) $(HOOK) $(HELPER_BIN) $(BENCH_BIN) $(REPLAY_BIN)
 
@@ -111,17 +114,51 @@ $(BUILD)/tests/replay/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# libFuzzer binaries (clang), one per parser: build/fuzz/fuzz_NAME.
-FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 \
-	-fsanitize=fuzzer,address,undefined
-fuzz:
-	@mkdir -p build/fuzz
-	$(Q)for f in $(FUZZ_SRC); do \
-		n=$$(basename $$f .c); \
-		echo "  FUZZ    build/fuzz/$$n"; \
-		clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
-	done
-	@echo "run e.g.: build/fuzz/fuzz_pkt -max_total_time=60 tests/fuzz/corpus/pkt"
+# libFuzzer targets (clang), one per parser: build/fuzz/fuzz_NAME, linked
+# against the library compiled once more with coverage and ASan+UBSan
+# (warnings not fatal: -Werror is the gcc build's job; clang also flags
+# the kernel headers' NLMSG_* casts and a GNU struct extension we use).
+# `make fuzz` runs each for FUZZ_SECONDS on tests/fuzz/corpus/NAME (see
+# tests/fuzz/run.sh); `make check` runs each for a short time.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=gnu11 $(filter-out -Werror -Wcast-qual,$(WARN)) \
+	-Wno-gnu-variable-sized-type-not-at-end -D_GNU_SOURCE -Iinclude \
+	-g -O1 -MMD -MP -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_LIB     := $(FUZZ_DIR)/libnseg.a
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# For `make check`: the targets when clang has libFuzzer, else a note
+# (tests/run.sh then reports the fuzz step as skipped).
+fuzz-build-if-available:
+	$(Q)if printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+	    $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory -j$$(nproc) fuzz-build; \
+	else \
+		rm -f $(FUZZ_BIN); \
+		echo "fuzz: $(FUZZ_CC) cannot link -fsanitize=fuzzer (libFuzzer):" \
+		     "the fuzz step of make check is skipped (scripts/deps.sh installs clang)"; \
+	fi
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_LIB:%.c=$(BUILD)/%.o) $(LIBNSEG)
 	@mkdir -p $(dir $@)
@@ -135,16 +172,18 @@ deps:
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
+	$(Q)$(MAKE) --no-print-directory fuzz-build-if-available
 	$(Q)tests/run.sh $(BUILD)
 	$(Q)$(MAKE) --no-print-directory check-san
 
-# The whole suite once more under AddressSanitizer + UBSan.
+# The whole suite once more under AddressSanitizer + UBSan (but for the
+# fuzzers, which ran under them already).
 check-san:
 	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined all \
 		$(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    tests/run.sh build-san
+	    tests/run.sh build-san unit integration
 
 check-unit: all $(UNIT_BIN)
 	$(Q)tests/run.sh $(BUILD) unit

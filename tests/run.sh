@@ -1,13 +1,24 @@
 #!/bin/bash
 # Runs the test suite against the binaries in BUILD.
-#   tests/run.sh BUILD [unit|integration]
-# Unit tests are the check binaries BUILD/tests/test_*; integration tests are
+#   tests/run.sh BUILD [unit|fuzz|integration|all]...
+# Unit tests are the check binaries BUILD/tests/test_*, and the fuzz seed
+# corpora replayed through BUILD/tests/replay/*. The fuzz part runs each
+# libFuzzer target in NSEG_FUZZ_DIR (default build/fuzz; `make check`
+# builds them when clang has libFuzzer, else the part is skipped) for
+# NSEG_FUZZ_SECONDS each (default: 90 seconds shared among them, at
+# least 5 each, so that more targets do not make `make check` longer).
+# Integration tests are
 # tests/integration/*.sh, run as root, each given BUILD as $1 (exit 0 pass,
-# 77 skip with a reason on stdout, anything else fail). Ends with the line
-# "N passed, N failed, N skipped" and exits non-zero on any failure.
+# 77 skip with a reason on stdout, anything else fail). All parts by
+# default. Ends with the line "N passed, N failed, N skipped" and exits
+# non-zero on any failure.
 set -u
-build=${1:?usage: tests/run.sh BUILD [unit|integration]}
-what=${2:-all}
+build=${1:?usage: tests/run.sh BUILD [unit|fuzz|integration|all]...}
+shift
+parts=" ${*:-all} "
+[ "$parts" = " all " ] && parts=" unit fuzz integration "
+want() { [[ $parts == *" $1 "* ]]; }
+fuzz_dir=${NSEG_FUZZ_DIR:-build/fuzz}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
@@ -41,17 +52,17 @@ run_one() { # name command...
 }
 
 logdir=$(mktemp -d /tmp/nseg-test-logs.XXXXXX)
-mkdir -p "$logdir/unit" "$logdir/integration" "$logdir/fuzz-replay"
+mkdir -p "$logdir/unit" "$logdir/integration" "$logdir/fuzz-replay" "$logdir/fuzz"
 echo "== nseg tests ($build); logs in $logdir"
 
-if [ "$what" = all ] || [ "$what" = unit ]; then
+if want unit; then
 	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		run_one "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=60 "$t"
 		grep -h '^[0-9]*%: Checks' "$logdir/unit/$(basename "$t").log" 2>/dev/null | sed 's/^/      /'
 	done
 fi
-if [ "$what" = all ] || [ "$what" = unit ]; then
+if want unit; then
 	# Seed corpora through the fuzz targets' parsers (no libFuzzer needed).
 	for t in "$build"/tests/replay/fuzz_*; do
 		[ -x "$t" ] || continue
@@ -59,7 +70,27 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		run_one "fuzz-replay/$name" "$t" tests/fuzz/corpus/"${name#fuzz_}"/*
 	done
 fi
-if [ "$what" = all ] || [ "$what" = integration ]; then
+if want fuzz; then
+	# Each libFuzzer target a short while: a crash, leak or hang fails.
+	fuzzers=()
+	for t in "$fuzz_dir"/fuzz_*; do
+		[ -f "$t" ] && [ -x "$t" ] && fuzzers+=("$(basename "$t")")
+	done
+	if [ ${#fuzzers[@]} -eq 0 ]; then
+		skip=$((skip + 1))
+		printf 'SKIP  %-40s %s\n' fuzz "no libFuzzer targets in \
+$fuzz_dir (clang with libFuzzer missing? see make fuzz-build)"
+	fi
+	n=${#fuzzers[@]}
+	fuzz_seconds=${NSEG_FUZZ_SECONDS:-$((n ? 90 / n : 0))}
+	[ "$fuzz_seconds" -lt 5 ] && fuzz_seconds=5
+	for name in "${fuzzers[@]+"${fuzzers[@]}"}"; do
+		run_one "fuzz/$name" tests/fuzz/run.sh "$fuzz_dir" \
+			"$fuzz_seconds" "${name#fuzz_}"
+		grep -h '^fuzz_' "$logdir/fuzz/$name.log" | sed 's/^/      /'
+	done
+fi
+if want integration; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "integration tests need root (network namespaces): skipped"
 		skip=$((skip + 1))
