@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nseg/alerts.h"
 #include "nseg/capture_mgr.h"
 #include "nseg/ctl.h"
 #include "nseg/ctl_server.h"
@@ -118,6 +119,22 @@ static int ctl_status_wl_cb(const struct store_workload *sw, void *arg)
 	return json_array_append_new(x[1], o);
 }
 
+/* Whether what memory holds reaches the database: a locked or full
+ * database shows here (and in the log), with what waits for it. */
+static json_t *ctl_store_json(struct daemon *d)
+{
+	struct alerts_stats as;
+
+	alerts_get_stats(d->alerts, &as);
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "flush_errors",
+			 (json_int_t)d->flush_errors, "last_error",
+			 d->flush_error, "failing_since",
+			 (json_int_t)d->flush_failing_since, "edges_pending",
+			 (json_int_t)learn_agg_pending(d->agg), "alerts_pending",
+			 (json_int_t)alerts_pending(d->alerts),
+			 "alerts_dropped", (json_int_t)as.dropped);
+}
+
 static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 {
 	struct daemon *d = arg;
@@ -165,6 +182,7 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 			(json_int_t)ps.fd_reads, "processes",
 			(json_int_t)ps.procs, "netns", netns);
 	if (rec) {
+		json_object_set_new(rec, "store", ctl_store_json(d));
 		json_object_set_new(rec, "workloads", wls);
 		json_object_set_new(rec, "captures",
 				    capture_mgr_status_json(d->cap));

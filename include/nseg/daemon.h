@@ -135,6 +135,10 @@ struct daemon {
 	const char *netns_dir; /* /run/netns */
 	uint64_t unattributed[ATTRIB_REASONS];
 	uint64_t netns_errors;
+	/* Writes of what the loop keeps in memory (daemon_flush()). */
+	uint64_t flush_errors;	    /* failed flushes since start */
+	int64_t flush_failing_since; /* first failure of the current run, 0 */
+	char flush_error[256];	    /* its cause, "" when the last one worked */
 };
 
 /* --- nsw.c: one watched namespace --- */
@@ -187,6 +191,9 @@ void ctl_who(struct ctl_conn *c, char *out, size_t len);
 void ctl_baseline_reload(struct daemon *d, const char *workload);
 
 /* --- daemon.c --- */
+/* Writes pending edges, usage and alerts to the store, each in one
+ * transaction, waiting DAEMON_FLUSH_BUSY_MS at most for another process's
+ * lock: what fails stays in memory for the next flush. 0 or -1. */
 int daemon_flush(struct daemon *d);
 int64_t daemon_now(void);
 
