@@ -33,6 +33,7 @@
 #include "nseg/privs.h"
 #include "nseg/nft_table.h"
 #include "nseg/proc_cache.h"
+#include "nseg/queue_health.h"
 #include "nseg/reload.h"
 #include "nseg/store.h"
 #include "nseg/usage.h"
@@ -136,6 +137,7 @@ static void daemon_flush_timer(void *arg)
 	if (evloop_now_ms(d->loop) - d->counters_ms >= DAEMON_COUNTERS_MS) {
 		d->counters_ms = evloop_now_ms(d->loop);
 		enforce_poll_counters(d);
+		queue_health_poll(d);
 	}
 	daemon_flush(d);
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,

@@ -85,6 +85,9 @@ struct nsw {
 	size_t n_edge_seen;
 	size_t n_sets;
 	uint64_t packets;
+	/* Queue overruns (queue_health.c): packets read when its table went
+	 * in, loss already counted for that table, loss in all. */
+	uint64_t q_base, q_unseen_seen, q_unseen;
 	struct nsw *next;
 };
 
@@ -136,6 +139,7 @@ struct daemon {
 	uint64_t unattributed[ATTRIB_REASONS];
 	uint64_t netns_errors;
 	/* Writes of what the loop keeps in memory (daemon_flush()). */
+	uint64_t q_unseen_total; /* queue overruns, gone namespaces too */
 	uint64_t flush_errors;	    /* failed flushes since start */
 	int64_t flush_failing_since; /* first failure of the current run, 0 */
 	char flush_error[256];	    /* its cause, "" when the last one worked */
