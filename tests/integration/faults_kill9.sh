@@ -34,7 +34,7 @@ t_ok "enforce srv" t_quiet t_ctl mode "$srv" enforce
 # lrn learns a new edge per port it tries on sink (nothing listens: a
 # reset at once), so every flush writes a batch.
 learner() {
-	t_in lrn bash -c 'p=$1; while :; do
+	t_in lrn bash -c 'exec 2>/dev/null; p=$1; while :; do
 		(exec 3<>/dev/tcp/10.66.0.4/$p) 2>/dev/null; p=$((p + 1))
 		[ $p -gt 60000 ] && p=20000; done' _ "$1" &
 	T_PIDS+=("$!")
@@ -61,7 +61,10 @@ for round in $(seq "$ROUNDS"); do
 	learned=$(sql "SELECT count(*) FROM edges")
 	kill -9 "$T_NSEGD_PID"
 	wait "$T_NSEGD_PID" 2>/dev/null
-	kill "$lpid" "$bpid" 2>/dev/null
+	# With nsegd dead (fail: closed) their connects hang: SIGKILL.
+	for p in $(ip netns pids "$T_PFX-lrn") $(ip netns pids "$T_PFX-cli"); do
+		kill -9 "$p" 2>/dev/null
+	done
 	wait "$lpid" "$bpid" 2>/dev/null
 	port=$((port + 2000))
 	t_eq "round $round: integrity_check" ok "$(sql 'PRAGMA integrity_check')"
@@ -72,6 +75,10 @@ for round in $(seq "$ROUNDS"); do
 		test "$after" -ge "$learned"
 	t_start_nsegd || exit 1
 	out=$(bench 1)
+	[ "$(key errors <<<"$out")" = 0 ] || {
+		t_log "errors after restart: alerts $(t_ctl --json alerts | jq -c '[.[] | {workload, port, exe: .process.exe, action, kind, count}]')"
+		t_log "$(t_ctl --json status | jq -c '{unattributed, netns: [.netns[] | {name, packets, queue_unseen, verdict_errors}]}')"
+	}
 	t_ok "round $round: approved traffic after restart ($(key conns <<<"$out") conns, $(key errors <<<"$out") errors)" \
 		test "$(key conns <<<"$out")" -gt 10 -a "$(key errors <<<"$out")" = 0
 done
