@@ -50,11 +50,10 @@ static int qh_proc_cb(void *arg)
 	return 0;
 }
 
-int queue_health_read(struct daemon *d, struct nsw *w,
-		      struct queue_health *out)
+int queue_health_read(struct daemon *d, struct nsw *w, struct queue_health *out)
 {
-	struct qh_proc p = { .num = d->cfg.queue_num };
-	struct nfqueue_stats qs = { 0 };
+	struct qh_proc p = {.num = d->cfg.queue_num};
+	struct nfqueue_stats qs = {0};
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -101,7 +100,7 @@ void queue_health_poll(struct daemon *d)
 
 void queue_health_table_replaced(struct nsw *w)
 {
-	struct nfqueue_stats qs = { 0 };
+	struct nfqueue_stats qs = {0};
 
 	if (w->q)
 		nfqueue_get_stats(w->q, &qs);

@@ -17,12 +17,12 @@ struct daemon;
 struct nsw;
 
 struct queue_health {
-	uint64_t queued;	/* the queue rule's counter (this table) */
-	uint64_t read;		/* packets nsegd read since this table */
-	uint64_t waiting;	/* in the kernel's queue now */
+	uint64_t queued;	 /* the queue rule's counter (this table) */
+	uint64_t read;		 /* packets nsegd read since this table */
+	uint64_t waiting;	 /* in the kernel's queue now */
 	uint64_t kernel_dropped; /* queue full, fail-closed (kernel count) */
-	uint64_t user_dropped;	/* socket buffer full (kernel count) */
-	uint64_t unseen;	/* queued - read - waiting, 0 if below */
+	uint64_t user_dropped;	 /* socket buffer full (kernel count) */
+	uint64_t unseen;	 /* queued - read - waiting, 0 if below */
 };
 
 /* Reads w's counters into *out. Returns 0, or -1 when the table or the
