@@ -4,7 +4,7 @@
  * close. The latency of one iteration is from socket() to the last
  * response byte. Prints one line of key=value pairs:
  *
- *   conns=N rate=R p50_us=X p99_us=Y errors=E
+ *   conns=N rate=R p50_us=X p99_us=Y errors=E max_us=Z
  *
  *   connbench [-c CLIENTS] [-d SECONDS] [-q REQUEST_BYTES]
  *             [-r RESPONSE_BYTES] [-i INTERVAL_US] ADDR PORT
@@ -189,10 +189,12 @@ static void cb_report(struct cb_thread *ts, int nt, double secs)
 		k += ts[i].n;
 	}
 	qsort(all, total, sizeof(*all), cb_cmp_u32);
-	printf("conns=%zu rate=%.0f p50_us=%u p99_us=%u errors=%llu\n", total,
-	       (double)total / secs, total ? cb_pct(all, total, 50) : 0,
-	       total ? cb_pct(all, total, 99) : 0,
-	       (unsigned long long)errors);
+	/* max_us last: scripts matching the older keys keep working. */
+	printf("conns=%zu rate=%.0f p50_us=%u p99_us=%u errors=%llu "
+	       "max_us=%u\n",
+	       total, (double)total / secs, total ? cb_pct(all, total, 50) : 0,
+	       total ? cb_pct(all, total, 99) : 0, (unsigned long long)errors,
+	       total ? all[total - 1] : 0);
 	free(all);
 }
 

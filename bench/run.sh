@@ -219,7 +219,7 @@ tables() { # add|del
 run_conn() {
 	ip netns exec "$CLI" "$BUILD/bench/connbench" -c "$CLIENTS" \
 		-d "$1" "$SRV_IP" "$CONN_PORT" |
-		sed -n 's/^conns=\([0-9]*\) rate=\([0-9.]*\) p50_us=\([0-9]*\) p99_us=\([0-9]*\) errors=\([0-9]*\)$/\1 \2 \3 \4 \5/p'
+		sed -n 's/^conns=\([0-9]*\) rate=\([0-9.]*\) p50_us=\([0-9]*\) p99_us=\([0-9]*\) errors=\([0-9]*\).*$/\1 \2 \3 \4 \5/p'
 }
 
 # Prints the receiver's bulk throughput in Gbit/s, or "nan".

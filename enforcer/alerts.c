@@ -404,3 +404,13 @@ void alerts_get_stats(const struct alerts *a, struct alerts_stats *out)
 {
 	*out = a->st;
 }
+
+size_t alerts_pending(const struct alerts *a)
+{
+	size_t n = 0;
+
+	for (const struct alert_ent *e = a->ents; e; e = e->next)
+		if (!e->a.id || e->unwritten)
+			n++;
+	return n;
+}

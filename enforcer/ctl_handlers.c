@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nseg/alerts.h"
 #include "nseg/capture_mgr.h"
 #include "nseg/ctl.h"
 #include "nseg/ctl_server.h"
@@ -21,6 +22,7 @@
 #include "nseg/nft_table.h"
 #include "nseg/policy.h"
 #include "nseg/proc_cache.h"
+#include "nseg/queue_health.h"
 #include "nseg/store.h"
 #include "nseg/tamper.h"
 
@@ -50,57 +52,33 @@ static void ctl_counter_cb(const char *tag, uint64_t packets, uint64_t bytes,
 		c->rate_limited += packets;
 }
 
-struct ctl_qdrops {
-	uint16_t num;
-	unsigned long long queue_dropped, user_dropped;
-};
-
-/* The kernel's own view of the queue: packets it dropped (or, fail-open,
- * accepted unseen) because the queue was full, and what it could not
- * deliver to us. /proc/self/net is the namespace we are in. */
-static int ctl_qdrops_cb(void *arg)
-{
-	struct ctl_qdrops *q = arg;
-	unsigned num, portid, total, mode, range;
-	unsigned long long qd, ud, seq;
-	char line[256];
-	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%u %u %u %u %u %llu %llu %llu", &num, &portid,
-			   &total, &mode, &range, &qd, &ud, &seq) == 8 &&
-		    num == q->num) {
-			q->queue_dropped = qd;
-			q->user_dropped = ud;
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
 static json_t *ctl_netns_json(struct daemon *d, struct nsw *w)
 {
 	char wl[NSEG_NAME_MAX], ver[NSEG_VERSION_MAX];
 	struct ctl_counters cn = { 0 };
-	struct ctl_qdrops qd = { .num = d->cfg.queue_num };
+	struct queue_health qh;
 	struct nfqueue_stats qs;
+	json_t *o;
 
 	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
 	nfqueue_get_stats(w->q, &qs);
 	nft_counters_read(w->nft, ctl_counter_cb, &cn);
-	netns_run(w->nsfd, ctl_qdrops_cb, &qd);
-	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+	queue_health_read(d, w, &qh);
+	o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "name", w->name[0] ? w->name : "", "inode",
 			 (json_int_t)w->ino, "workload", wl, "mode",
 			 policy_mode_name(w->mode), "packets",
 			 (json_int_t)qs.packets, "queued",
 			 (json_int_t)cn.queued, "rate_limited",
 			 (json_int_t)cn.rate_limited, "queue_overruns",
-			 (json_int_t)qd.queue_dropped, "queue_user_dropped",
-			 (json_int_t)qd.user_dropped, "verdict_errors",
+			 (json_int_t)qh.kernel_dropped, "queue_user_dropped",
+			 (json_int_t)qh.user_dropped, "verdict_errors",
 			 (json_int_t)qs.verdict_errors);
+	/* Every connection nsegd never saw, fail-open ones included. */
+	if (o)
+		json_object_set_new(o, "queue_unseen",
+				    json_integer((json_int_t)w->q_unseen));
+	return o;
 }
 
 static int ctl_status_wl_cb(const struct store_workload *sw, void *arg)
@@ -119,6 +97,22 @@ static int ctl_status_wl_cb(const struct store_workload *sw, void *arg)
 	return json_array_append_new(x[1], o);
 }
 
+/* Whether what memory holds reaches the database: a locked or full
+ * database shows here (and in the log), with what waits for it. */
+static json_t *ctl_store_json(struct daemon *d)
+{
+	struct alerts_stats as;
+
+	alerts_get_stats(d->alerts, &as);
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "flush_errors",
+			 (json_int_t)d->flush_errors, "last_error",
+			 d->flush_error, "failing_since",
+			 (json_int_t)d->flush_failing_since, "edges_pending",
+			 (json_int_t)learn_agg_pending(d->agg), "alerts_pending",
+			 (json_int_t)alerts_pending(d->alerts),
+			 "alerts_dropped", (json_int_t)as.dropped);
+}
+
 static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 {
 	struct daemon *d = arg;
@@ -128,6 +122,7 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 	size_t nc = 0;
 
 	daemon_flush(d);
+	queue_health_poll(d);
 	learn_agg_stats(d->agg, &ls);
 	proc_cache_get_stats(d->pc, &ps);
 	for (struct container *ct = d->containers; ct; ct = ct->next)
@@ -166,6 +161,9 @@ static void ctl_status(struct ctl_conn *c, const json_t *args, void *arg)
 			(json_int_t)ps.fd_reads, "processes",
 			(json_int_t)ps.procs, "netns", netns);
 	if (rec) {
+		json_object_set_new(json_object_get(rec, "queue"), "unseen",
+				    json_integer((json_int_t)d->q_unseen_total));
+		json_object_set_new(rec, "store", ctl_store_json(d));
 		json_object_set_new(rec, "workloads", wls);
 		json_object_set_new(rec, "captures",
 				    capture_mgr_status_json(d->cap));

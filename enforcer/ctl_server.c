@@ -67,6 +67,8 @@ struct ctl_server {
 	unsigned max_clients;
 	uint64_t idle_ms;
 	size_t max_output;
+	ctl_wrap_fn wrap;
+	void *wrap_arg;
 };
 
 static void ctl_conn_cb(int fd, uint32_t events, void *arg);
@@ -391,7 +393,11 @@ static void ctl_conn_dispatch(struct ctl_conn *c, struct ctl_io_msg *m)
 		return;
 	}
 	c->in_handler = 1;
+	if (c->s->wrap)
+		c->s->wrap(1, c->s->wrap_arg);
 	h->fn(c, m->payload, h->arg);
+	if (c->s->wrap)
+		c->s->wrap(0, c->s->wrap_arg);
 	c->in_handler = 0;
 	if (!c->done && !c->dead && !c->kept) {
 		log_warnx("control: handler for command %u did not end its "
@@ -793,6 +799,12 @@ void ctl_server_free(struct ctl_server *s)
 	free(s->group);
 	free(s->handlers);
 	free(s);
+}
+
+void ctl_server_wrap(struct ctl_server *s, ctl_wrap_fn fn, void *arg)
+{
+	s->wrap = fn;
+	s->wrap_arg = arg;
 }
 
 int ctl_server_handle(struct ctl_server *s, uint16_t type, ctl_handler_fn fn,

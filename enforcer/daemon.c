@@ -33,6 +33,7 @@
 #include "nseg/privs.h"
 #include "nseg/nft_table.h"
 #include "nseg/proc_cache.h"
+#include "nseg/queue_health.h"
 #include "nseg/reload.h"
 #include "nseg/store.h"
 #include "nseg/tamper.h"
@@ -44,13 +45,52 @@
 /* Distinct edges held in memory between two flushes. */
 #define DAEMON_MAX_PENDING 65536
 
+/*
+ * How long the loop waits for a lock another process holds on the
+ * database. Everything on the loop holds up the packet path (queued
+ * connections wait for their verdict), so flushes and other writes give
+ * up quickly and keep their data for the next try. A control request may
+ * wait longer: an operator's decision is worth a pause, and fails rather
+ * than waits forever.
+ */
+#define DAEMON_FLUSH_BUSY_MS 20
+#define DAEMON_CTL_BUSY_MS STORE_BUSY_TIMEOUT_MS
+
 int64_t daemon_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-int daemon_flush(struct daemon *d)
+/* One line when writes start failing and one when they work again, on
+ * top of each failure's own warning; status shows the rest. */
+static void daemon_flush_outcome(struct daemon *d, int rc)
 {
+	const char *why = store_last_error(d->store);
+
+	if (rc == 0) {
+		if (d->flush_failing_since)
+			log_info("database writes work again after %llds; "
+				 "pending data written",
+				 (long long)(daemon_now() -
+					     d->flush_failing_since));
+		d->flush_failing_since = 0;
+		d->flush_error[0] = '\0';
+		return;
+	}
+	d->flush_errors++;
+	snprintf(d->flush_error, sizeof(d->flush_error), "%s",
+		 why[0] ? why : "see the log");
+	if (d->flush_failing_since)
+		return;
+	d->flush_failing_since = daemon_now();
+	log_warnx("database %s: writes failing (%s); learned edges, usage "
+		  "and alerts stay in memory and are retried every %u ms",
+		  d->cfg.db_path, d->flush_error, d->cfg.flush_interval_ms);
+}
+
+static int daemon_flush_wait(struct daemon *d, int busy_ms)
+{
+	int prev = store_busy_timeout(d->store, busy_ms);
 	int rc = 0;
 
 	if (learn_agg_pending(d->agg) &&
@@ -58,15 +98,35 @@ int daemon_flush(struct daemon *d)
 		log_warnx("writing learned edges failed; kept for the next try");
 		rc = -1;
 	}
+	/* One wait per flush: a lock that outlasted it outlasts the next
+	 * write too. */
+	if (rc == -1)
+		store_busy_timeout(d->store, 0);
 	if (usage_flush(d->usage, d->store) == -1) {
 		log_warnx("writing edge usage failed; kept for the next try");
 		rc = -1;
+		store_busy_timeout(d->store, 0);
 	}
 	if (alerts_flush(d->alerts, d->store) == -1) {
 		log_warnx("writing alerts failed; kept for the next try");
 		rc = -1;
 	}
+	store_busy_timeout(d->store, prev);
+	daemon_flush_outcome(d, rc);
 	return rc;
+}
+
+int daemon_flush(struct daemon *d)
+{
+	return daemon_flush_wait(d, DAEMON_FLUSH_BUSY_MS);
+}
+
+static void daemon_ctl_wrap(int entering, void *arg)
+{
+	struct daemon *d = arg;
+
+	store_busy_timeout(d->store, entering ? DAEMON_CTL_BUSY_MS
+					      : DAEMON_FLUSH_BUSY_MS);
 }
 
 static void daemon_flush_timer(void *arg)
@@ -78,6 +138,7 @@ static void daemon_flush_timer(void *arg)
 	if (evloop_now_ms(d->loop) - d->counters_ms >= DAEMON_COUNTERS_MS) {
 		d->counters_ms = evloop_now_ms(d->loop);
 		enforce_poll_counters(d);
+		queue_health_poll(d);
 	}
 	daemon_flush(d);
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,
@@ -153,7 +214,10 @@ static int daemon_open_store(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->store = store_open(d->cfg.db_path, err, errlen);
-	return d->store ? 0 : -1;
+	if (!d->store)
+		return -1;
+	store_busy_timeout(d->store, DAEMON_FLUSH_BUSY_MS);
+	return 0;
 }
 
 static void daemon_alerts_dir(struct daemon *d)
@@ -256,6 +320,8 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	}
 	d->ctl = ctl_server_new(d->loop, d->cfg.socket_path,
 				d->cfg.socket_group, err, errlen);
+	if (d->ctl)
+		ctl_server_wrap(d->ctl, daemon_ctl_wrap, d);
 	if (!d->ctl || ctl_handlers_register(d) == -1 ||
 	    ctl_decide_register(d) == -1 ||
 	    ctl_policy_register(d) == -1 || ctl_capture_register(d) == -1)
@@ -295,8 +361,10 @@ void daemon_shutdown(struct daemon *d)
 	 * while the namespaces and the store are still there. */
 	capture_mgr_free(d->cap);
 	d->cap = NULL;
+	/* The last chance to write what memory holds: no packets wait on
+	 * the loop any more, so wait for a lock as long as a request does. */
 	if (d->agg && d->store)
-		daemon_flush(d);
+		daemon_flush_wait(d, STORE_BUSY_TIMEOUT_MS);
 	/* Learning tables go; notify/enforce tables stay unless configured
 	 * otherwise, so a stop or an upgrade does not lift enforcement. */
 	while (d->nsws)

@@ -28,6 +28,7 @@
 #include "nseg/nfqueue.h"
 #include "nseg/nft_table.h"
 #include "nseg/policy.h"
+#include "nseg/queue_health.h"
 #include "nseg/tamper.h"
 #include "nseg/usage.h"
 
@@ -228,6 +229,8 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	 * first (for the policy they were compiled from). */
 	if (w->nft && w->compiled_for[0] && w->mode != POLICY_LEARN)
 		enforce_poll_nsw(w);
+	if (w->nft && w->compiled_for[0])
+		queue_health_poll_nsw(d, w);
 	attrib_nsw_identity(d, w, wl, sizeof(wl), ver, sizeof(ver));
 	snprintf(w->compiled_for, sizeof(w->compiled_for), "%s", wl);
 	pw = policy_get(d->policy, wl);
@@ -249,6 +252,7 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	if (w->mode == POLICY_LEARN) {
 		enforce_free_sets(w);
 		rc = nft_table_apply(w->nft, &to, err, errlen);
+		queue_health_table_replaced(w);
 		goto out;
 	}
 	if (enforce_build(w, pw, &rules, &n_rules) == -1)
@@ -274,6 +278,7 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	e.n_rules = n_rules;
 	to.enforce = &e;
 	rc = nft_table_apply(w->nft, &to, err, errlen);
+	queue_health_table_replaced(w);
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");

@@ -15,6 +15,7 @@
 #include "nseg/enforce.h"
 #include "nseg/evloop.h"
 #include "nseg/log.h"
+#include "nseg/queue_health.h"
 #include "nseg/netns.h"
 #include "nseg/nfqueue.h"
 #include "nseg/nft_table.h"
@@ -166,6 +167,9 @@ void nsw_free(struct nsw *w, int remove_table)
 	}
 	capture_mgr_nsw_gone(d->cap, w);
 	tamper_nsw_close(w);
+	/* What it lost since the last poll still counts. */
+	if (w->nft && w->compiled_for[0])
+		queue_health_poll_nsw(d, w);
 	if (remove_table && w->nft && nft_table_remove(w->nft, err, sizeof(err)))
 		log_warnx("%s: removing table: %s",
 			  nsw_label(w, label, sizeof(label)), err);

@@ -14,8 +14,6 @@
 #include "nseg/store.h"
 #include "store_int.h"
 
-#define STORE_BUSY_TIMEOUT_MS 5000
-
 /*
  * Schema migrations, oldest first: store_migrations[i] takes a database
  * from user_version i to i + 1. Never edit a released step; append one.
@@ -369,6 +367,8 @@ struct store {
 	/* Scratch for store_workloads_foreach(), reused between calls. */
 	char (*versions)[NSEG_VERSION_MAX];
 	size_t versions_cap;
+	int busy_ms;		/* current sqlite3_busy_timeout() */
+	char last_err[256];	/* the last failed statement's error */
 };
 
 static void store_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -602,6 +602,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    store_migrate(s->db, path, err, errlen) == -1 ||
 	    store_prepare(s, path, err, errlen) == -1)
 		goto fail;
+	s->busy_ms = STORE_BUSY_TIMEOUT_MS;
 	return s;
 fail:
 	store_close(s);
@@ -638,8 +639,24 @@ static int store_run(struct store *s, enum store_st which, const char *fn)
 	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
-	log_warnx("%s: %s: %s", fn, store_st_name[which], sqlite3_errmsg(s->db));
+	snprintf(s->last_err, sizeof(s->last_err), "%s: %s",
+		 store_st_name[which], sqlite3_errmsg(s->db));
+	log_warnx("%s: %s", fn, s->last_err);
 	return -1;
+}
+
+int store_busy_timeout(struct store *s, int ms)
+{
+	int prev = s->busy_ms;
+
+	if (ms != prev && sqlite3_busy_timeout(s->db, ms) == SQLITE_OK)
+		s->busy_ms = ms;
+	return prev;
+}
+
+const char *store_last_error(const struct store *s)
+{
+	return s->last_err;
 }
 
 int store_begin(struct store *s)

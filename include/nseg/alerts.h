@@ -62,5 +62,8 @@ struct alerts_stats {
 	uint64_t raised, deduplicated, written, write_errors, dropped;
 };
 void alerts_get_stats(const struct alerts *a, struct alerts_stats *out);
+/* Alerts with something the database does not hold yet (new ones, and
+ * counts raised since the last write). */
+size_t alerts_pending(const struct alerts *a);
 
 #endif

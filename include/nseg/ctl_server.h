@@ -72,6 +72,15 @@ void ctl_server_free(struct ctl_server *s);
 int ctl_server_handle(struct ctl_server *s, uint16_t type, ctl_handler_fn fn,
 		      void *arg);
 
+/* Called with entering = 1 before each handler runs and 0 after it. */
+typedef void (*ctl_wrap_fn)(int entering, void *arg);
+
+/*
+ * Sets fn to run around every handler (NULL: none), e.g. to let requests
+ * wait longer for the database than the packet path may.
+ */
+void ctl_server_wrap(struct ctl_server *s, ctl_wrap_fn fn, void *arg);
+
 /* Overrides the limits above (tests); 0 keeps a value unchanged. */
 void ctl_server_set_limits(struct ctl_server *s, unsigned max_clients,
 			   uint64_t idle_ms, size_t max_output);

@@ -97,6 +97,9 @@ struct nsw {
 	size_t n_sets;
 	uint64_t packets;
 	struct nsw_tamper tamper;
+	/* Queue overruns (queue_health.c): packets read when its table went
+	 * in, loss already counted for that table, loss in all. */
+	uint64_t q_base, q_unseen_seen, q_unseen;
 	struct nsw *next;
 };
 
@@ -151,6 +154,11 @@ struct daemon {
 	/* Tables compared in full, changes by others found, repairs. */
 	uint64_t tamper_checks, tamper_found, tamper_repairs,
 		tamper_repair_errors;
+	/* Writes of what the loop keeps in memory (daemon_flush()). */
+	uint64_t q_unseen_total; /* queue overruns, gone namespaces too */
+	uint64_t flush_errors;	    /* failed flushes since start */
+	int64_t flush_failing_since; /* first failure of the current run, 0 */
+	char flush_error[256];	    /* its cause, "" when the last one worked */
 };
 
 /* --- nsw.c: one watched namespace --- */
@@ -203,6 +211,9 @@ void ctl_who(struct ctl_conn *c, char *out, size_t len);
 void ctl_baseline_reload(struct daemon *d, const char *workload);
 
 /* --- daemon.c --- */
+/* Writes pending edges, usage and alerts to the store, each in one
+ * transaction, waiting DAEMON_FLUSH_BUSY_MS at most for another process's
+ * lock: what fails stays in memory for the next flush. 0 or -1. */
 int daemon_flush(struct daemon *d);
 int64_t daemon_now(void);
 

@@ -43,6 +43,10 @@
 #define STORE_ORIGIN_LEARNED "learned"
 #define STORE_ORIGIN_POLICY "policy:"
 
+/* How long a statement waits for another process's lock by default
+ * (store_busy_timeout() changes it per connection). */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
 struct store;
 
 /*
@@ -55,6 +59,22 @@ struct store;
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Closes the connection; an open transaction is rolled back. NULL is a no-op. */
 void store_close(struct store *s);
+
+/*
+ * How long a statement waits (ms) for a lock another process holds before
+ * failing with "database is locked"; store_open() sets
+ * STORE_BUSY_TIMEOUT_MS. Returns the previous value, so a caller can set
+ * a short wait around writes that must not hold up an event loop and
+ * restore it after.
+ */
+int store_busy_timeout(struct store *s, int ms);
+
+/*
+ * "statement: sqlite's message" of the last statement run through the
+ * store's cached statements that failed, "" if none has. Owned by s,
+ * valid until the next failure or store_close().
+ */
+const char *store_last_error(const struct store *s);
 
 /*
  * Explicit transactions (BEGIN IMMEDIATE: the write lock is taken up front

@@ -461,6 +461,7 @@ START_TEST(test_failed_flush_keeps_all)
 	list_alerts(fs, &l);
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_uint_eq(read_lines(jsonpath, ids, counts, 8), 0);
+	ck_assert_uint_eq(alerts_pending(a), 1);
 	fixture_store_exec(fx.db, "DROP TRIGGER no_ins;");
 	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
 	ck_assert_int_eq(alerts_flush(a, fs), 0);
@@ -479,6 +480,8 @@ START_TEST(test_failed_flush_keeps_all)
 	list_alerts(fs, &l);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_uint_eq(l.a[0].count, 2);
+	/* k2 (new) and k1 (a count not written) */
+	ck_assert_uint_eq(alerts_pending(a), 2);
 	ck_assert_int_eq(alerts_flush(a, fs), -1);
 	fixture_store_exec(fx.db, "DROP TRIGGER no_upd;");
 	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
@@ -489,6 +492,7 @@ START_TEST(test_failed_flush_keeps_all)
 	ck_assert_uint_eq(l.a[1].count, 1);
 	alerts_get_stats(a, &s);
 	ck_assert_uint_eq(s.write_errors, 3);
+	ck_assert_uint_eq(alerts_pending(a), 0);
 	/* Lines: k1 (2); then k2 (1) and k1 (4); all ids known. */
 	ck_assert_uint_eq(read_lines(jsonpath, ids, counts, 8), 3);
 	ck_assert_int_eq(ids[0], l.a[0].id);

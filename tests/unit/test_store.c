@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
@@ -1870,6 +1871,54 @@ START_TEST(test_usage_join)
 }
 END_TEST
 
+/* Another connection holds the write lock: a write waits for it as long
+ * as store_busy_timeout() says, then fails with the cause kept. */
+static const struct busy_case {
+	int ms;
+	int64_t min_ms, max_ms;
+} busy_cases[] = {
+	{ 0, 0, 100 },
+	{ 20, 15, 300 },
+	{ 400, 350, 2000 },
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_busy_timeout)
+{
+	const struct busy_case *c = &busy_cases[_i];
+	struct store *s = open_ok();
+	sqlite3 *other;
+	int64_t t0, ms;
+
+	ck_assert_str_eq(store_last_error(s), "");
+	ck_assert_int_eq(store_busy_timeout(s, c->ms), STORE_BUSY_TIMEOUT_MS);
+	ck_assert_int_eq(store_busy_timeout(s, c->ms), c->ms);
+	ck_assert_int_eq(sqlite3_open(fx.db, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL,
+				      NULL), SQLITE_OK);
+	t0 = now_ms();
+	ck_assert_int_eq(store_begin(s), -1);
+	ms = now_ms() - t0;
+	ck_assert_int_ge(ms, c->min_ms);
+	ck_assert_int_le(ms, c->max_ms);
+	ck_assert_ptr_nonnull(strstr(store_last_error(s), "locked"));
+	/* Released: the same store writes again. */
+	ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	sqlite3_close(other);
+	store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *su = suite_create("store");
@@ -1896,6 +1945,7 @@ static Suite *store_suite(void)
 			    sizeof(bad_db_cases) / sizeof(bad_db_cases[0]));
 	tcase_add_test(tc, test_open_missing_dir);
 	tcase_add_test(tc, test_memory);
+	tcase_add_loop_test(tc, test_busy_timeout, 0, N(busy_cases));
 	suite_add_tcase(su, tc);
 	tcase_add_checked_fixture(t2, setup, teardown);
 	tcase_add_test(t2, test_migrate_v1_to_v2);
