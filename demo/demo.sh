@@ -316,6 +316,15 @@ echo
 echo "\$ tail -n 1 $TMP/alerts.jsonl | jq ."
 tail -n 1 "$TMP/alerts.jsonl" | jq .
 
+say "the alert's packets"
+id=$(ctl_json alerts | jq -r '.[-1].id')
+echo "\$ tcpdump -nn -r \"\$(nsegctl capture show $id)\""
+pcap=$("$nsegctl" capture show "$id") &&
+	tcpdump -nn -r "$pcap" 2>/dev/null | tail -n 4
+note "nsegd keeps the packets of every alert as a pcap (here the blocked"
+note "SYN and its retries, after the workload's last packets that reached"
+note "nsegd); 'nsegctl capture start WORKLOAD' records a workload on demand."
+
 say "what happened"
 note "Approving turned the baselines into nftables rules in each tier's own"
 note "table. web's edges, approved for any process, are decided in the kernel:"
