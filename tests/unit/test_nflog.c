@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +34,8 @@
 #include "nseg/nft_counters.h"
 #include "nseg/nft_table.h"
 #include "nseg/pkt.h"
+
+#include "fixture_child.h"
 
 #define SKIP 77
 #define GROUP 4200
@@ -790,8 +791,7 @@ static int kernel_child(void)
 
 START_TEST(test_kernel_capture)
 {
-	int status, rc;
-	pid_t pid;
+	int rc;
 
 	if (geteuid() != 0) {
 		fprintf(stderr,
@@ -800,12 +800,7 @@ START_TEST(test_kernel_capture)
 	}
 	native_queue = nft_table_probe_native_queue();
 	ck_assert_int_ne(native_queue, -1);
-	pid = fork();
-	if (pid == 0)
-		_exit(kernel_child());
-	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	rc = fixture_child(kernel_child);
 	if (rc == SKIP) {
 		fprintf(stderr, "skipped: no network namespace here\n");
 		return;

@@ -17,7 +17,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nseg/edge.h"
@@ -25,6 +24,8 @@
 #include "nseg/nft_digest.h"
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_table.h"
+
+#include "fixture_child.h"
 
 struct rule_spec {
 	const char *chain;
@@ -248,18 +249,9 @@ static int kernel_child(void)
 
 START_TEST(test_kernel_digest)
 {
-	int status;
-	pid_t pid;
-
 	if (geteuid() != 0)
 		return; /* needs CAP_SYS_ADMIN for unshare(CLONE_NEWNET) */
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0)
-		_exit(kernel_child());
-	waitpid(pid, &status, 0);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(fixture_child(kernel_child), 0);
 }
 END_TEST
 

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nseg/edge.h"
@@ -26,6 +25,8 @@
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_table.h"
 #include "nseg/pkt.h"
+
+#include "fixture_child.h"
 
 #define SKIP 77
 
@@ -397,18 +398,6 @@ static int kernel_child(void)
 	return 0;
 }
 
-static int run_child(void)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(kernel_child());
-	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 START_TEST(test_kernel_enforce)
 {
 	int rc;
@@ -420,7 +409,7 @@ START_TEST(test_kernel_enforce)
 	}
 	native_queue = nft_table_probe_native_queue();
 	ck_assert_int_ne(native_queue, -1);
-	rc = run_child();
+	rc = fixture_child(kernel_child);
 	if (rc == SKIP) {
 		fprintf(stderr, "skipped: no network namespace here\n");
 		return;
@@ -437,7 +426,7 @@ START_TEST(test_kernel_enforce_compat)
 	if (geteuid() != 0)
 		return;
 	native_queue = 0;
-	rc = run_child();
+	rc = fixture_child(kernel_child);
 	if (rc == SKIP)
 		return;
 	ck_assert_msg(rc == 0, "kernel child failed (%d), see stderr", rc);

@@ -19,13 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nseg/netns.h"
 #include "nseg/nft_batch.h"
 #include "nseg/nft_table.h"
 #include "nseg/nft_watch.h"
+
+#include "fixture_child.h"
 
 #define OWN 1234
 #define OTHER 999
@@ -181,18 +182,9 @@ static int kernel_child(void)
 
 START_TEST(test_kernel_watch)
 {
-	int status;
-	pid_t pid;
-
 	if (geteuid() != 0)
 		return; /* needs CAP_SYS_ADMIN for unshare(CLONE_NEWNET) */
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0)
-		_exit(kernel_child());
-	waitpid(pid, &status, 0);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(fixture_child(kernel_child), 0);
 }
 END_TEST
 
