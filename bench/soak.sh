@@ -131,14 +131,16 @@ main() {
 		sample "$elapsed" | tee -a "$TMP/curve"
 	done
 	wait "$cb" "$sf" 2>/dev/null
-	# The last alerts reach the database at the next flush.
-	sleep 3
+	sent=$(sed -n 's/.*syns=\([0-9]*\).*/\1/p' "$TMP/synflood.log")
+	# The last alerts reach the database at the next flush: wait for them
+	# (a count that never catches up is reported as it is).
+	all_counted() { [ "$(denied_counted)" = "${sent:-x}" ]; }
+	wait_for 10 all_counted
 	alive=no
 	kill -0 "$NSEGD" 2>/dev/null && alive=yes
 	conns=$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' "$TMP/connbench.log")
 	rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' "$TMP/connbench.log")
 	errors=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$TMP/connbench.log")
-	sent=$(sed -n 's/.*syns=\([0-9]*\).*/\1/p' "$TMP/synflood.log")
 	counted=$(denied_counted 2>/dev/null || echo "?")
 	echo
 	awk 'NR == 1 { r0 = $2; f0 = $3 } { if ($2 > rm) rm = $2; if ($3 > fm) fm = $3; r = $2; f = $3 }
