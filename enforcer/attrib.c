@@ -156,6 +156,18 @@ static int attrib_icmp_proc(struct nsw *w, const struct nseg_pkt *p, int cheap,
 	return -1;
 }
 
+/* The sender of a packet of a flow attributed a moment ago whose socket
+ * or process is gone by now: a SYN retransmitted as connect() timed out,
+ * a datagram from a process that exited after sending it. */
+static int attrib_memo_proc(struct nsw *w, const struct nseg_pkt *p,
+			    struct proc_info *pi)
+{
+	pid_t pid = flow_memo_get(w->d->memo, p, w->ino,
+				  evloop_now_ms(w->d->loop), ATTRIB_MEMO_TTL_MS);
+
+	return pid ? proc_cache_info_recent(w->d->pc, pid, pi) : -1;
+}
+
 /* The process on the peer's end, in watched namespace pw. For ingress the
  * peer is the client, whose namespace attributed this very packet on its
  * way out a moment ago (the flow memo); otherwise ask sock_diag there. */
@@ -169,7 +181,7 @@ static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
 	if (!egress) {
 		pid = flow_memo_get(d->memo, p, pw->ino, evloop_now_ms(d->loop),
 				    ATTRIB_MEMO_TTL_MS);
-		if (pid && proc_cache_info(d->pc, pid, pi) == 0)
+		if (pid && proc_cache_info_recent(d->pc, pid, pi) == 0)
 			return 0;
 	}
 	if (egress)
@@ -244,7 +256,8 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) && egress)
 		found = attrib_local_proc(w, p->proto, &p->src, p->sport,
 					  &p->dst, p->dport, cheap, &pi,
-					  &why) == 0;
+					  &why) == 0 ||
+			attrib_memo_proc(w, p, &pi) == 0;
 	else if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
 		found = attrib_server_proc(w, p->proto, &p->dst, p->dport,
 					   &p->src, p->sport, &pi, &why) == 0;

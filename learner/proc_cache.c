@@ -20,6 +20,10 @@
 #define PC_CHEAP_MAX_FDS 256
 /* A /proc walk costs milliseconds; never more often than this. */
 #define PC_RESCAN_MIN_MS 100
+/* Processes that exited, remembered for packets they sent just before
+ * (a SYN retransmitted as connect() gives up): how many, how long. */
+#define PC_GONE_MAX 64
+#define PC_GONE_TTL_MS 5000
 
 struct pc_proc {
 	pid_t pid;
@@ -59,6 +63,13 @@ struct proc_cache {
 		uint64_t ino;
 		uint64_t when_ms;
 	} unowned[64]; /* sockets no process held a moment ago */
+	struct {
+		pid_t pid;
+		uint64_t when_ms;
+		struct nseg_proc_id id;
+		char cid[65];
+	} gone[PC_GONE_MAX]; /* ring of the last exits with a known identity */
+	size_t gone_next;
 	struct proc_cache_stats st;
 };
 
@@ -242,6 +253,17 @@ void proc_cache_exec(struct proc_cache *c, pid_t pid)
 	pc_update(c, pid);
 }
 
+static void pc_gone_put(struct proc_cache *c, const struct pc_proc *p)
+{
+	size_t i = c->gone_next++ % PC_GONE_MAX;
+
+	c->gone[i].pid = p->pid;
+	c->gone[i].when_ms = pc_now_ms();
+	c->gone[i].id = p->id;
+	snprintf(c->gone[i].cid, sizeof(c->gone[i].cid), "%s",
+		 p->have_cid ? p->cid : "");
+}
+
 void proc_cache_exit(struct proc_cache *c, pid_t pid)
 {
 	for (struct pc_proc **pp = &c->procs[pc_proc_bucket(pid)]; *pp;
@@ -250,6 +272,8 @@ void proc_cache_exit(struct proc_cache *c, pid_t pid)
 		if (p->pid != pid)
 			continue;
 		*pp = p->next;
+		if (p->have_id)
+			pc_gone_put(c, p);
 		free(p);
 		c->nprocs--;
 		return;
@@ -618,6 +642,31 @@ int proc_cache_info(struct proc_cache *c, pid_t pid, struct proc_info *out)
 		return -1;
 	}
 	return pc_fill_info(c, p, out);
+}
+
+int proc_cache_info_recent(struct proc_cache *c, pid_t pid,
+			   struct proc_info *out)
+{
+	uint64_t now = pc_now_ms();
+
+	if (proc_cache_info(c, pid, out) == 0)
+		return 0;
+	/* Newest first: a reused pid names its latest holder. */
+	for (size_t n = 1; n <= PC_GONE_MAX && n <= c->gone_next; n++) {
+		size_t i = (c->gone_next - n) % PC_GONE_MAX;
+
+		if (c->gone[i].pid != pid ||
+		    now - c->gone[i].when_ms > PC_GONE_TTL_MS)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->pid = pid;
+		out->id = c->gone[i].id;
+		snprintf(out->container_id, sizeof(out->container_id), "%s",
+			 c->gone[i].cid);
+		return 0;
+	}
+	errno = ENOENT;
+	return -1;
 }
 
 void proc_cache_foreach_in_netns(struct proc_cache *c, uint64_t netns_ino,

@@ -64,6 +64,10 @@ int proc_cache_find_socket(struct proc_cache *c, uint64_t netns_ino,
 /* Identity of a known process (from the cache while events flow).
  * Returns 0, or -1 with errno ENOENT for a pid the cache does not know. */
 int proc_cache_info(struct proc_cache *c, pid_t pid, struct proc_info *out);
+/* As proc_cache_info(), but a process that exited in the last seconds is
+ * still named (as it was): for packets it sent just before its exit. */
+int proc_cache_info_recent(struct proc_cache *c, pid_t pid,
+			   struct proc_info *out);
 
 /* As proc_cache_find_socket(), but when cheap it never walks /proc nor
  * the fd table of a process known to hold hundreds of fds. For packets

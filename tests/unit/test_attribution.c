@@ -193,6 +193,7 @@ START_TEST(test_proc_cache_child)
 	struct proc_cache *pc = proc_cache_new("/proc");
 	int p[2], q[2], status;
 	struct proc_info pi;
+	char comm_before[NSEG_COMM_MAX];
 	uint64_t ino;
 	pid_t pid;
 	char ok;
@@ -223,10 +224,22 @@ START_TEST(test_proc_cache_child)
 	/* Again: a cache hit. */
 	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino, &pi), 0);
 	ck_assert_int_eq(pi.pid, pid);
+	snprintf(comm_before, sizeof(comm_before), "%s", pi.id.comm);
+	ck_assert_str_ne(comm_before, "");
 	ck_assert_int_eq(write(q[1], "x", 1), 1);
 	waitpid(pid, &status, 0);
 	proc_cache_exit(pc, pid);
 	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino, &pi), -1);
+	/* Gone, but still named as it was for packets it sent just before. */
+	{
+		struct proc_info gone;
+
+		ck_assert_int_eq(proc_cache_info(pc, pid, &gone), -1);
+		ck_assert_int_eq(proc_cache_info_recent(pc, pid, &gone), 0);
+		ck_assert_int_eq(gone.pid, pid);
+		ck_assert_str_eq(gone.id.comm, comm_before);
+		ck_assert_int_eq(proc_cache_info_recent(pc, pid + 100000, &gone), -1);
+	}
 	proc_cache_free(pc);
 }
 END_TEST
