@@ -9,9 +9,6 @@
 #include "nseg/cli.h"
 #include "nseg/ctl.h"
 
-/* Exit status when --fail-on finds what it looks for. */
-#define CMD_DIFF_EXIT_FOUND 3
-
 static json_t *cmd_diff_side(const char *arg)
 {
 	json_t *o = json_object();
@@ -117,7 +114,7 @@ static int cmd_diff_run(const struct cli_opts *o, int argc, char **argv)
 	else if (json_is_string(table_get(rec, "text")))
 		fputs(json_string_value(table_get(rec, "text")), stdout);
 	if (rc == CLI_EXIT_OK && fail_on && cmd_diff_found(diff, fail_on))
-		rc = CMD_DIFF_EXIT_FOUND;
+		rc = CLI_EXIT_FOUND;
 	json_decref(rec);
 	return rc;
 }
@@ -137,12 +134,12 @@ const struct cli_cmd cmd_diff_def = {
 	"           against its approved baseline: '+' traffic nobody\n"
 	"           approved, '-' an approval no traffic needed\n"
 	"  --fail-on added|changed|any\n"
-	"           exit 3 when the diff has an added edge, a changed one,\n"
+	"           exit 4 when the diff has an added edge, a changed one,\n"
 	"           or any difference: a gate for promoting an image\n"
 	"\n"
 	"With --json, prints {\"a\", \"b\", \"added\", \"removed\", \"changed\",\n"
-	"\"counts\"}. Exit status 3 also means nsegd was unreachable; that\n"
-	"case prints nothing on stdout and says so on stderr.\n",
+	"\"counts\"}. Exit status: 4 when --fail-on found its differences;\n"
+	"else as for every command (0, 1 error, 3 nsegd unreachable).\n",
     .own_opts = (const char *const[]){ "--fail-on", NULL },
     .run = cmd_diff_run,
 };

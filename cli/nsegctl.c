@@ -65,7 +65,8 @@ static void nsegctl_usage(FILE *f)
 	    "  1  nsegd reported an error, or the exchange with it failed\n"
 	    "  2  usage error\n"
 	    "  3  nsegd unreachable (no socket, nobody listening, no "
-	    "permission)\n",
+	    "permission)\n"
+	    "  4  diff --fail-on: the differences asked for exist\n",
 	    "help [COMMAND]", "show help for nsegctl or a command",
 	    NSEG_CTL_DEFAULT_SOCKET);
 }

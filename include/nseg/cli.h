@@ -24,6 +24,7 @@ enum cli_exit {
 				     exchange with it failed */
 	CLI_EXIT_USAGE = 2,	  /* bad command line */
 	CLI_EXIT_UNREACHABLE = 3, /* cannot connect to the daemon */
+	CLI_EXIT_FOUND = 4,	  /* diff --fail-on: the differences exist */
 };
 
 /* Options valid with every command. */

@@ -3,7 +3,7 @@
 # (localhost/nseg-t-app:1.0 and :1.1). 1.0 connects to a peer container on
 # port 7000; 1.1, started with another command, also connects to 7001.
 # nsegctl diff app@1.0 app@1.1 names exactly that new edge (a CI gate:
-# --fail-on added exits 3). With only 1.0's baseline approved and the
+# --fail-on added exits 4). With only 1.0's baseline approved and the
 # workload in notify mode, 1.1's new connection is a "drift" alert naming
 # both versions, while the same connection from 1.0 is a plain deviation.
 . "$(dirname "$0")/lib.sh"
@@ -70,7 +70,7 @@ t_ok "diff: it is egress tcp 7001 to the peer" bash -c \
 	'grep "^+ " <<<"$1" | grep -w egress | grep -w nseg-t-ppeer | grep -w tcp | grep -qw 7001' _ "$out"
 t_ok "diff: nothing about 7000" bash -c '! grep "^[-+~] " <<<"$1" | grep -qw 7000' _ "$out"
 t_quiet t_ctl diff nseg-t-app@1.0 nseg-t-app@1.1 --fail-on added
-t_eq "--fail-on added exits 3" 3 $?
+t_eq "--fail-on added exits 4" 4 $?
 t_quiet t_ctl diff nseg-t-app@1.0 nseg-t-app@1.1 --fail-on changed
 t_eq "--fail-on changed exits 0" 0 $?
 t_quiet t_ctl diff nseg-t-app@1.1 nseg-t-app@1.0 --fail-on added
