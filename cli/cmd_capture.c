@@ -167,6 +167,29 @@ out:
 }
 
 /* stop cN / show N|cN */
+/* The path alone, for tcpdump -r "$(nsegctl capture show N)"; a capture
+ * without a file says why on stderr instead, and fails. */
+static int cmd_capture_print_path(const char *id, const json_t *rec)
+{
+	const char *path = json_string_value(table_get(rec, "path"));
+	const char *state = json_string_value(table_get(rec, "state"));
+	const char *note = json_string_value(table_get(rec, "note"));
+
+	if (state && !strcmp(state, "evicted")) {
+		fprintf(stderr, "nsegctl: capture %s: %s was deleted to stay "
+				"under capture.quota\n",
+			id, path ? path : "its file");
+		return CLI_EXIT_ERROR;
+	}
+	if (!path || !path[0] || !strcmp(path, "-")) {
+		fprintf(stderr, "nsegctl: capture %s has no file (%s)\n", id,
+			note && note[0] ? note : state ? state : "no state");
+		return CLI_EXIT_ERROR;
+	}
+	printf("%s\n", path);
+	return CLI_EXIT_OK;
+}
+
 static int cmd_capture_one(const struct cli_opts *o, int argc, char **argv,
 			   const char *what)
 {
@@ -189,9 +212,7 @@ static int cmd_capture_one(const struct cli_opts *o, int argc, char **argv,
 				      : NSEG_CTL_CAPTURE_SHOW,
 			      args, &recs);
 	if (rc == CLI_EXIT_OK && !o->json && !stop)
-		printf("%s\n", json_string_value(table_get(
-				       json_array_get(recs, 0), "path"))
-			       ?: "-");
+		rc = cmd_capture_print_path(argv[0], json_array_get(recs, 0));
 	else if (rc == CLI_EXIT_OK)
 		rc = cmd_capture_print(o, recs, 1);
 	json_decref(args);
@@ -262,7 +283,8 @@ const struct cli_cmd cmd_capture_def = {
 	"                   state (running, done, truncated, failed,\n"
 	"                   evicted, interrupted) and file\n"
 	"  show ID          the pcap file of alert ID (from 'nsegctl\n"
-	"                   alerts'), or of capture cID\n"
+	"                   alerts'), or of capture cID; exit 1 and why\n"
+	"                   when it has none (evicted, failed to open)\n"
 	"\n"
 	"Files are pcap (tcpdump -r FILE, Wireshark), mode 0600, under the\n"
 	"directory set by nsegd's capture: dir. With --json, the capture\n"

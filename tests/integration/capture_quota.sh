@@ -40,6 +40,7 @@ stop() { t_ctl capture stop "c$1" >/dev/null; }
 field() { # ID FIELD: a field of capture ID
 	t_ctl --json capture show "c$1" | jq -r ".$2"
 }
+state_is() { test "$(field "$1" state)" = "$2"; } # ID STATE
 pcap_total() { # bytes of the *.pcap files on disk
 	find "$PCAP" -maxdepth 1 -name '*.pcap' -printf '%s\n' |
 		awk '{ s += $1 } END { print s + 0 }'
@@ -67,9 +68,12 @@ t_ok "under the quota: $(pcap_total)" under_quota
 # A third, running: the oldest finished file (c1) makes room, not c2.
 c3=$(start)
 t_eq "c3: the transfer" "$BULK" "$(bulk)"
-t_ok "c1 evicted" t_wait_for 5 test "$(field "$c1" state)" = evicted
+t_ok "c1 evicted" t_wait_for 5 state_is "$c1" evicted
 t_ok "c1's file deleted" test ! -e "$p1"
 t_ok "c1's deletion logged" evicted_logged "$p1"
+t_quiet t_ctl capture show "c$c1"
+t_eq "capture show of an evicted capture fails" 1 $?
+t_ok "and says why" bash -c "\"$NSEGCTL\" --socket \"$T_SOCK\" capture show c$c1 2>&1 >/dev/null | grep -q 'deleted to stay under capture.quota'"
 t_eq "c2 (newer) kept" done "$(field "$c2" state)"
 t_ok "c2's file kept" test -e "$p2"
 t_eq "c3 still running" running "$(field "$c3" state)"
@@ -85,7 +89,7 @@ t_eq "c3 done" done "$(field "$c3" state)"
 c4=$(start)
 p4=$(field "$c4" path)
 t_eq "c4: the transfer" "$BULK" "$(bulk)"
-t_ok "c2 evicted" t_wait_for 5 test "$(field "$c2" state)" = evicted
+t_ok "c2 evicted" t_wait_for 5 state_is "$c2" evicted
 t_ok "c2's file deleted" test ! -e "$p2"
 t_ok "c2's deletion logged" evicted_logged "$p2"
 t_eq "c3 (newer than c2) kept" done "$(field "$c3" state)"
@@ -95,7 +99,7 @@ for i in 1 2; do
 	t_ok "c4's file (running) kept" test -e "$p4"
 	t_ok "under the quota: $(pcap_total)" under_quota
 done
-t_ok "c3 evicted" t_wait_for 5 test "$(field "$c3" state)" = evicted
+t_ok "c3 evicted" t_wait_for 5 state_is "$c3" evicted
 t_ok "c3's deletion logged" evicted_logged "$p3"
 cut() { test "$(field "$c4" state)" = truncated; }
 t_ok "c4 cut at the quota" t_wait_for 5 cut

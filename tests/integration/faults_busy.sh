@@ -71,7 +71,8 @@ t_ok "the log says the database is locked" grep -q 'database is locked' "$T_TMP/
 t_ok "and that the data is kept for the next try" grep -q 'kept for the next try' "$T_TMP/nsegd.log"
 edges() { t_ctl --json baseline show "$lrn" | jq '[.[] | select(.port >= 7001 and .port <= 7005) | .port] | unique | length'; }
 alerts() { t_ctl --json alerts --workload "$srv" | jq '[.[] | select(.port >= 7001 and .port <= 7005)] | length'; }
-t_ok "all 5 learned edges written after the lock" t_wait_for 5 test "$(edges)" = 5
+all_edges() { test "$(edges)" = 5; }
+t_ok "all 5 learned edges written after the lock" t_wait_for 5 all_edges
 t_eq "all 5 ports learned" 5 "$(edges)"
 t_eq "all 5 alerts written after the lock" 5 "$(alerts)"
 t_log "their captures: $(t_ctl --json alerts --workload "$srv" | jq -c '[.[] | select(.port >= 7001) | {port, pcap, pcap_note}]')"

@@ -26,6 +26,7 @@ table inet nseg_t_cnt {
 EOF
 arrived() { t_in srv nft list table inet nseg_t_cnt | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 nsq() { t_ctl --json status | jq -r --arg n "$T_PFX-cli" ".netns[] | select(.name == \$n) | $1"; }
+conn_up() { test "$(t_conn cli 10.66.0.2 9000)" = up; }
 
 run() { # FAIL
 	local fail=$1 a0 a1 sent unseen total kd
@@ -39,7 +40,7 @@ run() { # FAIL
 	sent=$(t_in cli "$SF" -d 1 -r $SYNS 10.66.0.2 9000 | sed -n 's/.*syns=\([0-9]*\).*/\1/p')
 	a1=$(arrived)
 	kill -CONT "$T_NSEGD_PID"
-	t_ok "$fail: resumed, connections work" t_wait_for 5 test "$(t_conn cli 10.66.0.2 9000)" = up
+	t_ok "$fail: resumed, connections work" t_wait_for 5 conn_up
 	unseen=$(nsq .queue_unseen)
 	total=$(t_ctl --json status | jq .queue.unseen)
 	kd=$(nsq '.queue_overruns + .queue_user_dropped')

@@ -19,6 +19,7 @@ queued_in() { # NETNS: entries waiting in its queue
 	ip netns exec "$1" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
 		awk '{ n += $3 } END { print n + 0 }'
 }
+queued_4() { [ "$(queued_in "$1")" -ge 4 ]; } # NETNS
 
 crashes=0 stuck=0 slow=0 pending=0
 for i in $(seq "$ROUNDS"); do
@@ -37,7 +38,7 @@ for i in $(seq "$ROUNDS"); do
 		>"$T_TMP/stay.$i" 2>/dev/null &
 	stay_pid=$!
 	if [ "$stopped" = 1 ]; then
-		t_wait_for 2 test "$(queued_in "$ns")" -ge 4
+		t_wait_for 2 queued_4 "$ns"
 		pending=$((pending + $(queued_in "$ns")))
 	else
 		sleep 0.0$((RANDOM % 10))
