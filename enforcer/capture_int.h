@@ -67,6 +67,10 @@ struct cap_ring {
 
 #define CAPTURE_RING_BUCKETS 256
 
+struct cap_evicted {
+	char path[STORE_PCAP_PATH_MAX];
+};
+
 struct capture_mgr {
 	struct daemon *d;
 	struct pcap_dir *dir; /* NULL: captures off (logged why) */
@@ -79,14 +83,23 @@ struct capture_mgr {
 	 * get files; the rest a note, not a file and a commit each). */
 	int64_t opened_sec;
 	unsigned opened_n;
+	/* capture_rows.c */
+	int64_t next_id;
+	struct store_capture *unwritten; /* ended captures' rows, refused */
+	size_t n_unwritten;
+	struct cap_evicted *evicted; /* files deleted, not yet recorded */
+	size_t n_evicted;
+	int rows_failing; /* logged once until they are written again */
 };
 
 /* New alert captures a second, at most. */
 #define CAPTURE_NEW_PER_SEC 10
 
 /* Creates a file for a new capture (row: kind, workload, container,
- * filter set; the rest is filled in) and records it in the store.
- * Returns 0, or -1 with a reason in err. */
+ * filter set; the rest is filled in, with a new id). Its row reaches the
+ * store at the next cap_file_sync(). Returns 0, or -1 with a reason in
+ * err (the row then holds the failure, to be recorded by the caller's
+ * cap_file_end()). */
 int cap_file_open(struct capture_mgr *m, struct cap_file *c, int linktype,
 		  unsigned snaplen, const struct pcap_file_limits *lim,
 		  char *err, size_t errlen);
@@ -99,8 +112,26 @@ int cap_file_write(struct capture_mgr *m, struct cap_file *c,
  * or an error decided otherwise, or state when not NULL). */
 void cap_file_end(struct capture_mgr *m, struct cap_file *c,
 		  const char *state);
-/* Writes the row's counters to the store. */
+/* Writes the row (and its counters) to the store. */
 void cap_file_sync(struct capture_mgr *m, struct cap_file *c);
+
+/* capture_rows.c: rows reach the store off the packet path. */
+/* Numbers captures from the store's highest id. Returns 0 or -1. */
+int cap_rows_init(struct capture_mgr *m);
+int64_t cap_rows_next_id(struct capture_mgr *m);
+/* A running capture's row, now; refused: the next sync tries again. */
+void cap_row_put(struct capture_mgr *m, const struct store_capture *r);
+/* An ended capture's last row, kept for cap_rows_flush (it may end on
+ * the packet path). */
+void cap_row_final(struct capture_mgr *m, const struct store_capture *r);
+/* The file at path was evicted: recorded at the next cap_rows_flush. */
+void cap_row_evicted(struct capture_mgr *m, const char *path);
+/* Writes what was kept: rows first, then the evictions of their files. */
+void cap_rows_flush(struct capture_mgr *m);
+/* Rows and evictions kept, not yet written. */
+size_t cap_rows_pending(const struct capture_mgr *m);
+/* A last flush, then frees what is kept (logged if anything is lost). */
+void cap_rows_free(struct capture_mgr *m);
 
 /* The workload's recent packets, or NULL (rings off or none yet). */
 struct pkt_ring *cap_ring_of(struct capture_mgr *m, const char *workload);

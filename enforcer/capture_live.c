@@ -297,6 +297,8 @@ int capture_mgr_start(struct capture_mgr *m, const struct capture_req *r,
 		 (long long)o->f.row.id, r->workload, o->n_src,
 		 r->filter && r->filter[0] ? r->filter : "all traffic",
 		 o->f.row.path);
+	/* Recorded now (not at the tick): 'capture list' shows it at once. */
+	cap_row_put(m, &o->f.row);
 	*out = o->f.row;
 	return 0;
 }

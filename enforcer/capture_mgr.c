@@ -32,8 +32,7 @@ static void cap_evicted(const char *path, void *arg)
 	struct capture_mgr *m = arg;
 
 	log_info("capture: %s deleted to stay under the quota", path);
-	if (store_capture_evicted(m->d->store, path) == -1)
-		log_warnx("capture: recording the eviction of %s failed", path);
+	cap_row_evicted(m, path);
 }
 
 int cap_file_open(struct capture_mgr *m, struct cap_file *c, int linktype,
@@ -48,13 +47,10 @@ int cap_file_open(struct capture_mgr *m, struct cap_file *c, int linktype,
 				      "unusable, see the log)");
 		return -1;
 	}
+	r->id = cap_rows_next_id(m);
 	r->started = daemon_now();
 	snprintf(r->path, sizeof(r->path), "-");
 	snprintf(r->state, sizeof(r->state), "running");
-	if (store_capture_add(m->d->store, r) == -1) {
-		snprintf(err, errlen, "recording the capture failed");
-		return -1;
-	}
 	if (pcap_dir_path(m->dir, strcmp(r->kind, "alert") ? "capture" : "alert",
 			  (uint64_t)r->id, r->workload, r->started, path,
 			  sizeof(path)) == -1 ||
@@ -73,7 +69,6 @@ int cap_file_open(struct capture_mgr *m, struct cap_file *c, int linktype,
 	if (!c->pf)
 		goto fail;
 	c->open = 1;
-	store_capture_update(m->d->store, r);
 	return 0;
 fail:
 	if (c->df)
@@ -82,7 +77,7 @@ fail:
 	snprintf(r->state, sizeof(r->state), "failed");
 	snprintf(r->note, sizeof(r->note), "%.240s", err);
 	r->ended = daemon_now();
-	store_capture_update(m->d->store, r);
+	cap_row_final(m, r);
 	log_warnx("capture of %s: %s", r->workload, err);
 	return -1;
 }
@@ -156,9 +151,7 @@ void cap_file_sync(struct capture_mgr *m, struct cap_file *c)
 		snprintf(c->row.note, sizeof(c->row.note), "%.240s", err);
 		log_warnx("capture c%lld: %s", (long long)c->row.id, err);
 	}
-	if (c->row.id && store_capture_update(m->d->store, &c->row) == -1)
-		log_warnx("capture c%lld: updating its record failed",
-			  (long long)c->row.id);
+	cap_row_put(m, &c->row);
 }
 
 void cap_file_end(struct capture_mgr *m, struct cap_file *c,
@@ -184,9 +177,7 @@ void cap_file_end(struct capture_mgr *m, struct cap_file *c,
 	c->df = NULL;
 	c->open = 0;
 	c->row.ended = daemon_now();
-	if (store_capture_update(m->d->store, &c->row) == -1)
-		log_warnx("capture c%lld: updating its record failed",
-			  (long long)c->row.id);
+	cap_row_final(m, &c->row);
 }
 
 static unsigned cap_ring_hash(const char *s)
@@ -272,6 +263,7 @@ static void capture_mgr_tick(void *arg)
 				   capture_mgr_tick, m);
 	capture_alert_tick(m, daemon_now());
 	capture_live_tick(m);
+	cap_rows_flush(m);
 	cap_rings_expire(m, daemon_now());
 }
 
@@ -285,9 +277,13 @@ struct capture_mgr *capture_mgr_new(struct daemon *d)
 	m->d = d;
 	if (store_captures_interrupted(d->store, daemon_now()) == -1)
 		log_warnx("capture: marking interrupted captures failed");
-	m->dir = pcap_dir_new(d->cfg.capture.dir, d->cfg.capture.quota, err,
-			      sizeof(err));
-	if (!m->dir)
+	/* Without the last id, a new capture could take an old one's row. */
+	if (cap_rows_init(m) == -1)
+		log_warnx("capture: reading the last capture id failed; no "
+			  "pcap files will be written");
+	else if (!(m->dir = pcap_dir_new(d->cfg.capture.dir,
+					 d->cfg.capture.quota, err,
+					 sizeof(err))))
 		log_warnx("capture: %s; no pcap files will be written", err);
 	m->tick = evloop_timer_add(d->loop, CAPTURE_TICK_MS, capture_mgr_tick,
 				   m);
@@ -298,6 +294,7 @@ void capture_mgr_sync(struct capture_mgr *m)
 {
 	capture_alert_tick(m, daemon_now());
 	capture_live_tick(m);
+	cap_rows_flush(m);
 }
 
 void capture_mgr_nsw_gone(struct capture_mgr *m, struct nsw *w)
@@ -316,6 +313,7 @@ void capture_mgr_free(struct capture_mgr *m)
 		evloop_timer_cancel(m->d->loop, m->tick);
 	capture_alert_free_all(m);
 	capture_live_free_all(m, "interrupted");
+	cap_rows_free(m);
 	for (int i = 0; i < CAPTURE_RING_BUCKETS; i++) {
 		while (m->rings[i]) {
 			struct cap_ring *r = m->rings[i];
@@ -337,11 +335,12 @@ json_t *capture_mgr_status_json(const struct capture_mgr *m)
 	for (const struct acap *c = m->alerts; c; c = c->next)
 		alerts++;
 	live = capture_live_count(m);
-	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I}", "enabled",
+	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
 			 cc->enabled && m->dir, "dir", cc->dir, "quota",
 			 (json_int_t)cc->quota, "used",
 			 (json_int_t)(m->dir ? pcap_dir_total(m->dir) : 0),
 			 "files",
 			 (json_int_t)(m->dir ? pcap_dir_count(m->dir) : 0),
-			 "alert_captures", alerts, "ondemand_captures", live);
+			 "alert_captures", alerts, "ondemand_captures", live,
+			 "records_pending", (json_int_t)cap_rows_pending(m));
 }

@@ -31,6 +31,7 @@ static void cc_list(struct ctl_conn *c, const json_t *args, void *arg)
 	    !(wl = ctl_workload_arg(c, args, "capture list")))
 		return;
 	daemon_flush(d);
+	capture_mgr_sync(d->cap);
 	if (store_captures_foreach(d->store, wl, cc_record, c) == -1) {
 		ctl_reply_error(c, NSEG_CTL_E_INTERNAL,
 				"capture list: database error (see nsegd's "

@@ -53,66 +53,60 @@ static int sc_valid(const struct store_capture *c)
 	       memchr(c->note, 0, sizeof(c->note));
 }
 
-int store_capture_add(struct store *s, struct store_capture *c)
+int store_capture_put(struct store *s, const struct store_capture *c)
 {
 	sqlite3 *db = store_sqlite(s);
 	sqlite3_stmt *st;
 
-	if (!sc_valid(c)) {
+	if (c->id <= 0 || !sc_valid(c)) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (sc_prepare(db,
-		       "INSERT INTO captures (kind, workload, container, filter,"
-		       " path, started, ended, packets, bytes, state, note)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-		       &st) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, c->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->workload, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->container, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->filter, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, c->started);
-	sqlite3_bind_int64(st, 7, c->ended);
-	sqlite3_bind_int64(st, 8, sc_clamp(c->packets));
-	sqlite3_bind_int64(st, 9, sc_clamp(c->bytes));
-	sqlite3_bind_text(st, 10, c->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, c->note, -1, SQLITE_STATIC);
-	if (sc_done(db, st) == -1)
-		return -1;
-	c->id = sqlite3_last_insert_rowid(db);
-	return 0;
-}
-
-int store_capture_update(struct store *s, const struct store_capture *c)
-{
-	sqlite3 *db = store_sqlite(s);
-	sqlite3_stmt *st;
-
-	if (!sc_valid(c)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (sc_prepare(db,
-		       "UPDATE captures SET ended = ?2, packets = ?3, bytes = ?4,"
-		       " state = ?5, note = ?6, path = ?7 WHERE id = ?1",
+		       "INSERT INTO captures (id, kind, workload, container,"
+		       " filter, path, started, ended, packets, bytes, state,"
+		       " note)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		       " ?12)"
+		       " ON CONFLICT (id) DO UPDATE SET path = excluded.path,"
+		       " ended = excluded.ended, packets = excluded.packets,"
+		       " bytes = excluded.bytes, state = excluded.state,"
+		       " note = excluded.note",
 		       &st) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, c->id);
-	sqlite3_bind_int64(st, 2, c->ended);
-	sqlite3_bind_int64(st, 3, sc_clamp(c->packets));
-	sqlite3_bind_int64(st, 4, sc_clamp(c->bytes));
-	sqlite3_bind_text(st, 5, c->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, c->note, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, c->path, -1, SQLITE_STATIC);
-	if (sc_done(db, st) == -1)
+	sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->workload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->filter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, c->started);
+	sqlite3_bind_int64(st, 8, c->ended);
+	sqlite3_bind_int64(st, 9, sc_clamp(c->packets));
+	sqlite3_bind_int64(st, 10, sc_clamp(c->bytes));
+	sqlite3_bind_text(st, 11, c->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, c->note, -1, SQLITE_STATIC);
+	return sc_done(db, st);
+}
+
+int store_capture_max_id(struct store *s, int64_t *id)
+{
+	sqlite3 *db = store_sqlite(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sc_prepare(db, "SELECT coalesce(max(id), 0) FROM captures",
+		       &st) == -1)
 		return -1;
-	if (sqlite3_changes(db) == 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	return 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	log_warnx("store captures: %s", sqlite3_errmsg(db));
+	errno = EIO;
+	return -1;
 }
 
 static void sc_text(sqlite3_stmt *st, int col, char *out, size_t len)

@@ -28,11 +28,13 @@ struct store_capture {
 	int64_t alert_id; /* read only: the alert naming this file, or 0 */
 };
 
-/* Records a new capture; sets c->id. Returns 0, or -1 (EINVAL, EIO). */
-int store_capture_add(struct store *s, struct store_capture *c);
-/* Writes c's path, ended, packets, bytes, state and note. Returns 0, or
- * -1 with errno ENOENT (no such capture) or EIO. */
-int store_capture_update(struct store *s, const struct store_capture *c);
+/* Records capture c->id (nsegd numbers its captures itself, so that a
+ * capture starts without waiting for the database), or writes its path,
+ * ended, packets, bytes, state and note when it is recorded already.
+ * Returns 0, or -1 (EINVAL: bad row or id <= 0; EIO). */
+int store_capture_put(struct store *s, const struct store_capture *c);
+/* The highest capture id recorded (0 when none). Returns 0 or -1. */
+int store_capture_max_id(struct store *s, int64_t *id);
 /* The capture with this id. Returns 0, or -1 (ENOENT, EIO). */
 int store_capture_get(struct store *s, int64_t id, struct store_capture *c);
 /* Calls cb for each capture (of workload when not NULL), in id order;

@@ -75,6 +75,13 @@ all_edges() { test "$(edges)" = 5; }
 t_ok "all 5 learned edges written after the lock" t_wait_for 5 all_edges
 t_eq "all 5 ports learned" 5 "$(edges)"
 t_eq "all 5 alerts written after the lock" 5 "$(alerts)"
+# Their captures did not wait for the database either.
+ids=$(t_ctl --json alerts --workload "$srv" | jq -r '.[] | select(.port >= 7001 and .port <= 7005 and (.pcap // "") != "") | .id')
+t_eq "each alert of the lock has its pcap" 5 "$(wc -w <<<"$ids")"
+has_pcap() { local p; p=$(t_ctl capture show "$1") && test -s "$p"; }
+for id in $ids; do
+	t_ok "alert $id: capture show gives its file" has_pcap "$id"
+done
 t_log "their captures: $(t_ctl --json alerts --workload "$srv" | jq -c '[.[] | select(.port >= 7001) | {port, pcap, pcap_note}]')"
 errs=$(t_ctl --json status | jq .store.flush_errors)
 t_ok "status counts the failed flushes ($errs0 -> $errs)" test "$errs" -gt "$errs0"

@@ -58,21 +58,32 @@ static int collect(const struct store_capture *c, void *arg)
 	return 0;
 }
 
-START_TEST(test_add_update_get)
+START_TEST(test_put_get)
 {
 	struct store_capture c = cap("ondemand", "web", "/p/capture-1.pcap");
 	struct store_capture got;
+	int64_t max;
 
-	ck_assert_int_eq(store_capture_add(st, &c), 0);
-	ck_assert_int_gt(c.id, 0);
+	ck_assert_int_eq(store_capture_max_id(st, &max), 0);
+	ck_assert_int_eq(max, 0);
+	c.id = 1;
+	ck_assert_int_eq(store_capture_put(st, &c), 0);
+	ck_assert_int_eq(store_capture_get(st, 1, &got), 0);
+	ck_assert_str_eq(got.state, "running");
+	ck_assert_str_eq(got.kind, "ondemand");
 	c.packets = 12;
 	c.bytes = 3400;
 	c.ended = 1060;
 	snprintf(c.state, sizeof(c.state), "truncated");
 	snprintf(c.note, sizeof(c.note), "stopped at its packets limit");
 	snprintf(c.path, sizeof(c.path), "/p/capture-1-web.pcap");
-	ck_assert_int_eq(store_capture_update(st, &c), 0);
+	/* The kind, workload and start of a recorded capture never change. */
+	snprintf(c.kind, sizeof(c.kind), "alert");
+	c.started = 1;
+	ck_assert_int_eq(store_capture_put(st, &c), 0);
 	ck_assert_int_eq(store_capture_get(st, c.id, &got), 0);
+	ck_assert_str_eq(got.kind, "ondemand");
+	ck_assert_int_ne(got.started, 1);
 	ck_assert_str_eq(got.state, "truncated");
 	ck_assert_str_eq(got.path, "/p/capture-1-web.pcap");
 	ck_assert_str_eq(got.note, "stopped at its packets limit");
@@ -82,9 +93,10 @@ START_TEST(test_add_update_get)
 	ck_assert_int_eq(got.alert_id, 0);
 	ck_assert_int_eq(store_capture_get(st, c.id + 1, &got), -1);
 	ck_assert_int_eq(errno, ENOENT);
-	c.id += 5;
-	ck_assert_int_eq(store_capture_update(st, &c), -1);
-	ck_assert_int_eq(errno, ENOENT);
+	c.id = 7;
+	ck_assert_int_eq(store_capture_put(st, &c), 0);
+	ck_assert_int_eq(store_capture_max_id(st, &max), 0);
+	ck_assert_int_eq(max, 7);
 }
 END_TEST
 
@@ -92,15 +104,22 @@ START_TEST(test_refused)
 {
 	struct store_capture c = cap("bogus", "web", "/p/x.pcap");
 
-	ck_assert_int_eq(store_capture_add(st, &c), -1);
+	c.id = 1;
+	ck_assert_int_eq(store_capture_put(st, &c), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	c = cap("alert", "", "/p/x.pcap");
-	ck_assert_int_eq(store_capture_add(st, &c), -1);
+	c.id = 1;
+	ck_assert_int_eq(store_capture_put(st, &c), -1);
 	c = cap("alert", "web", "");
-	ck_assert_int_eq(store_capture_add(st, &c), -1);
+	c.id = 1;
+	ck_assert_int_eq(store_capture_put(st, &c), -1);
 	c = cap("alert", "web", "/p/x.pcap");
+	c.id = 1;
 	memset(c.note, 'x', sizeof(c.note)); /* no NUL */
-	ck_assert_int_eq(store_capture_add(st, &c), -1);
+	ck_assert_int_eq(store_capture_put(st, &c), -1);
+	c = cap("alert", "web", "/p/x.pcap"); /* no id */
+	ck_assert_int_eq(store_capture_put(st, &c), -1);
+	ck_assert_int_eq(errno, EINVAL);
 }
 END_TEST
 
@@ -111,10 +130,13 @@ START_TEST(test_list_evict_interrupt)
 	struct store_capture c = cap("ondemand", "web", "/p/capture-3.pcap");
 	struct list l = { 0 };
 
-	ck_assert_int_eq(store_capture_add(st, &a), 0);
-	ck_assert_int_eq(store_capture_add(st, &b), 0);
+	a.id = 1;
+	b.id = 2;
+	c.id = 3;
+	ck_assert_int_eq(store_capture_put(st, &a), 0);
+	ck_assert_int_eq(store_capture_put(st, &b), 0);
 	snprintf(c.state, sizeof(c.state), "done");
-	ck_assert_int_eq(store_capture_add(st, &c), 0);
+	ck_assert_int_eq(store_capture_put(st, &c), 0);
 	ck_assert_int_eq(store_captures_foreach(st, "web", collect, &l), 0);
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_int_eq(l.ids[0], a.id);
@@ -136,7 +158,8 @@ START_TEST(test_of_alert)
 	struct store_capture c = cap("alert", "web", "/p/alert-7.pcap"), got;
 	struct store_alert a;
 
-	ck_assert_int_eq(store_capture_add(st, &c), 0);
+	c.id = 1;
+	ck_assert_int_eq(store_capture_put(st, &c), 0);
 	memset(&a, 0, sizeof(a));
 	snprintf(a.workload, sizeof(a.workload), "web");
 	snprintf(a.version, sizeof(a.version), "1");
@@ -172,7 +195,7 @@ int main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_add_update_get);
+	tcase_add_test(tc, test_put_get);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_list_evict_interrupt);
 	tcase_add_test(tc, test_of_alert);
