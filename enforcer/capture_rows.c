@@ -81,6 +81,15 @@ void cap_row_evicted(struct capture_mgr *m, const char *path)
 		      sizeof(*m->evicted), &e);
 }
 
+/* The first k of n items of size bytes were written: they go. */
+static void cap_rows_shift(void *arr, size_t *n, size_t size, size_t k)
+{
+	if (!k)
+		return; /* arr may be NULL: nothing was ever kept */
+	memmove(arr, (char *)arr + k * size, (*n - k) * size);
+	*n -= k;
+}
+
 void cap_rows_flush(struct capture_mgr *m)
 {
 	size_t i;
@@ -88,9 +97,8 @@ void cap_rows_flush(struct capture_mgr *m)
 	for (i = 0; i < m->n_unwritten; i++)
 		if (store_capture_put(m->d->store, &m->unwritten[i]) == -1)
 			break;
-	memmove(m->unwritten, m->unwritten + i,
-		(m->n_unwritten - i) * sizeof(*m->unwritten));
-	m->n_unwritten -= i;
+	cap_rows_shift(m->unwritten, &m->n_unwritten, sizeof(*m->unwritten),
+		       i);
 	/* An eviction waits for its capture's row: it updates that row. */
 	if (m->n_unwritten) {
 		cap_rows_failed(m);
@@ -99,9 +107,7 @@ void cap_rows_flush(struct capture_mgr *m)
 	for (i = 0; i < m->n_evicted; i++)
 		if (store_capture_evicted(m->d->store, m->evicted[i].path) == -1)
 			break;
-	memmove(m->evicted, m->evicted + i,
-		(m->n_evicted - i) * sizeof(*m->evicted));
-	m->n_evicted -= i;
+	cap_rows_shift(m->evicted, &m->n_evicted, sizeof(*m->evicted), i);
 	if (m->n_evicted) {
 		cap_rows_failed(m);
 		return;
