@@ -394,7 +394,7 @@ void enforce_addresses_changed(struct daemon *d)
 }
 
 static int enforce_decide(struct nsw *w, const struct nseg_edge_key *k,
-			  const struct enforce_ctx *x)
+			  const struct enforce_ctx *x, enum policy_mode *mode_out)
 {
 	struct daemon *d = w->d;
 	const struct policy_workload *pw = policy_get(d->policy, k->workload);
@@ -402,6 +402,7 @@ static int enforce_decide(struct nsw *w, const struct nseg_edge_key *k,
 	struct store_alert *a;
 	int rule, created;
 
+	*mode_out = mode;
 	if (mode == POLICY_LEARN)
 		return NF_ACCEPT;
 	rule = policy_match(pw, k);
@@ -428,11 +429,12 @@ static int enforce_decide(struct nsw *w, const struct nseg_edge_key *k,
 int enforce_verdict(struct nsw *w, const struct nseg_edge_key *k,
 		    const struct enforce_ctx *x)
 {
-	int v = enforce_decide(w, k, x);
+	enum policy_mode mode;
+	int v = enforce_decide(w, k, x, &mode);
 
 	/* After the decision: an alert's capture starts with the packets
-	 * before this one. */
-	if (x->pkt)
+	 * before this one. A learning workload raises no alert: no copy. */
+	if (x->pkt && mode != POLICY_LEARN)
 		capture_mgr_queued(w->d->cap, k->workload, x->pkt, x->len);
 	return v;
 }

@@ -29,6 +29,9 @@ pcap_of() { alert_of "$1" | jq -r '.pcap // empty'; }
 # dump FILE: tcpdump's view, one packet a line, payload as text.
 dump() { tcpdump -nn -r "$1" -A 2>/dev/null; }
 
+# An approved connection first (its process is checked: queued): it heads
+# the alert's file, the one made while learning does not.
+t_eq "notify: approved passes" ok "$(t_conn a 10.66.0.2 7000)"
 out=$(printf 'SECRET-PAYLOAD-123\n' |
 	t_in a timeout 5 socat -t 2 - TCP:10.66.0.2:7001,connect-timeout=2)
 t_eq "notify: the anomalous exchange went through" "REPLY-SECRET-PAYLOAD-123" "$out"
@@ -46,6 +49,8 @@ t_ok "notify: the FIN of both ends reached the file" t_wait_for 10 fin_both
 d=$(dump "$P")
 t_ok "notify: tcpdump reads it" test -n "$d"
 t_ok "notify: the SYN" grep -q '> 10.66.0.2\.7001: Flags \[S\]' <<<"$d"
+t_eq "notify: headed by the approved SYN before it, not learning's" 1 \
+	"$(grep -c '> 10.66.0.2\.7000: Flags \[S\]' <<<"$d")"
 t_ok "notify: the bytes sent" grep -q 'SECRET-PAYLOAD-123' <<<"$d"
 t_ok "notify: the bytes answered" grep -q 'REPLY-SECRET-PAYLOAD-123' <<<"$d"
 t_eq "pcap file mode" 600 "$(stat -c %a "$P")"
