@@ -5,12 +5,11 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-#include <poll.h>
 #include <string.h>
 #include <time.h>
 
-#include "nseg/netns.h"
 #include "nseg/nft_counters.h"
+#include "nseg/nft_dump.h"
 #include "nseg/nft_table.h"
 
 struct nft_counters_ctx {
@@ -70,36 +69,17 @@ out:
 
 int nft_counters_read(struct mnl_socket *nl, nft_counters_cb cb, void *arg)
 {
-	char buf[NSEG_NL_BUFSZ];
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nft_counters_ctx x = { cb, arg };
-	uint32_t seq = (uint32_t)time(NULL) ^ 0x5a5a;
-	uint32_t portid = mnl_socket_get_portid(nl);
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nlh;
-	int rc;
 
 	if (!r)
 		return -1;
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
-				    NLM_F_DUMP, seq);
+				    NLM_F_DUMP, (uint32_t)time(NULL) ^ 0x5a5a);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl),
-				      .events = POLLIN };
-		ssize_t n;
-
-		/* Bounded: a dump that stalls must not hang the loop. */
-		if (poll(&pfd, 1, 1000) != 1)
-			return -1;
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -1;
-		rc = mnl_cb_run(buf, (size_t)n, seq, portid, nft_counters_rule,
-				&x);
-	} while (rc > 0);
-	return rc < 0 ? -1 : 0;
+	return nft_dump(nl, nlh, nft_counters_rule, &x);
 }

@@ -13,10 +13,10 @@
 
 #include "nseg/netns.h"
 #include "nseg/nft_digest.h"
+#include "nseg/nft_dump.h"
 #include "nseg/nft_table.h"
 
 #define NFT_DIGEST_TRIES 3
-#define NFT_DIGEST_POLL_MS 1000
 /* The table's own attribute in every message this reads: NFTA_TABLE_NAME,
  * NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE and
  * NFTA_SET_ELEM_LIST_TABLE are all attribute 1. */
@@ -245,48 +245,20 @@ static int nft_digest_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Replies a dump left behind (one that timed out) must not be read as
- * this one's. */
-static void nft_digest_drain(struct mnl_socket *nl, char *buf, size_t len)
-{
-	struct pollfd pfd = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
-
-	while (poll(&pfd, 1, 0) == 1 && mnl_socket_recvfrom(nl, buf, len) > 0)
-		;
-}
-
 /* One dump of type for the table (and set, for elements). */
 static int nft_digest_dump(struct mnl_socket *nl, uint16_t type,
 			   const char *set, struct nft_digest_run *r)
 {
-	char buf[NSEG_NL_BUFSZ];
-	uint32_t seq = (uint32_t)time(NULL) ^ ((uint32_t)type << 16);
-	uint32_t portid = mnl_socket_get_portid(nl);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	int rc;
 
-	nft_digest_drain(nl, buf, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP,
+				    (uint32_t)time(NULL) ^
+					    ((uint32_t)type << 16));
 	mnl_attr_put_strz(nlh, NFT_DIGEST_TABLE_ATTR, NFT_TABLE_NAME);
 	if (set)
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl),
-				      .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, NFT_DIGEST_POLL_MS) != 1) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -1;
-		rc = mnl_cb_run(buf, (size_t)n, seq, portid, nft_digest_cb, r);
-	} while (rc > 0);
-	return rc < 0 ? -1 : 0;
+	return nft_dump(nl, nlh, nft_digest_cb, r);
 }
 
 static int nft_digest_once(struct mnl_socket *nl, struct nft_digest_run *r)

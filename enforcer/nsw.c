@@ -21,7 +21,7 @@
 #include "nseg/nft_table.h"
 #include "nseg/tamper.h"
 
-static const char *nsw_label(const struct nsw *w, char *buf, size_t len)
+const char *nsw_label(const struct nsw *w, char *buf, size_t len)
 {
 	if (w->name[0])
 		snprintf(buf, len, "netns %s", w->name);

@@ -20,15 +20,6 @@
 #define TAMPER_TICK_MS 1000
 #define TAMPER_REPAIR_GAP_MS 1000
 
-static const char *tamper_label(const struct nsw *w, char *buf, size_t len)
-{
-	if (w->name[0])
-		snprintf(buf, len, "netns %s", w->name);
-	else
-		snprintf(buf, len, "netns [%llu]", (unsigned long long)w->ino);
-	return buf;
-}
-
 static void tamper_repair(struct nsw *w)
 {
 	struct daemon *d = w->d;
@@ -38,12 +29,12 @@ static void tamper_repair(struct nsw *w)
 	if (enforce_compile(w, err, sizeof(err)) == -1) {
 		d->tamper_repair_errors++;
 		log_warnx("%s: repairing table inet nseg: %s",
-			  tamper_label(w, label, sizeof(label)), err);
+			  nsw_label(w, label, sizeof(label)), err);
 		return;
 	}
 	d->tamper_repairs++;
 	log_info("%s: table inet nseg repaired (%s mode)",
-		 tamper_label(w, label, sizeof(label)),
+		 nsw_label(w, label, sizeof(label)),
 		 policy_mode_name(w->mode));
 }
 
@@ -85,7 +76,7 @@ static void tamper_found(struct nsw *w, const char *note)
 	pw = policy_get(d->policy, wl);
 	log_warnx("%s (%s): table inet nseg changed by someone else: %s; "
 		  "repairing",
-		  tamper_label(w, label, sizeof(label)), wl, note);
+		  nsw_label(w, label, sizeof(label)), wl, note);
 	alerts_raise_tamper(d->alerts, wl, ver,
 			    w->mode == POLICY_ENFORCE ? "block" : "notify",
 			    pw ? pw->revision : 0);
@@ -104,13 +95,13 @@ static void tamper_check(struct nsw *w)
 	w->d->tamper_checks++;
 	if (nft_digest_read(w->nft, &now, err, sizeof(err)) == -1) {
 		log_debug("%s: tamper check: %s",
-			  tamper_label(w, label, sizeof(label)), err);
+			  nsw_label(w, label, sizeof(label)), err);
 		return;
 	}
 	if (!w->tamper.digest_ok) {
 		/* What nsegd compiled is not known: compile it again. */
 		log_info("%s: table inet nseg unverified; recompiling",
-			 tamper_label(w, label, sizeof(label)));
+			 nsw_label(w, label, sizeof(label)));
 		tamper_schedule_repair(w);
 		return;
 	}
@@ -139,11 +130,11 @@ static void tamper_on_event(int fd, uint32_t events, void *arg)
 		return;
 	if (errno != ENOBUFS) {
 		log_warn("%s: nftables notifications",
-			 tamper_label(w, label, sizeof(label)));
+			 nsw_label(w, label, sizeof(label)));
 		return;
 	}
 	log_info("%s: nftables notifications lost: comparing the table",
-		 tamper_label(w, label, sizeof(label)));
+		 nsw_label(w, label, sizeof(label)));
 	if (w->d->cfg.tamper_check_ms)
 		tamper_check(w);
 }
@@ -159,7 +150,7 @@ int tamper_nsw_open(struct nsw *w)
 			  tamper_on_event, w) == 0)
 		return 0;
 	log_warn("%s: nftables notifications (tamper checks stay periodic)",
-		 tamper_label(w, label, sizeof(label)));
+		 nsw_label(w, label, sizeof(label)));
 	nft_watch_close(w->tamper.watch);
 	w->tamper.watch = NULL;
 	return -1;
@@ -185,7 +176,7 @@ void tamper_applied(struct nsw *w)
 					      sizeof(err)) == 0;
 	if (!w->tamper.digest_ok)
 		log_warnx("%s: reading back the table: %s",
-			  tamper_label(w, label, sizeof(label)), err);
+			  nsw_label(w, label, sizeof(label)), err);
 }
 
 /* First comparison of a namespace: somewhere in the interval, by its

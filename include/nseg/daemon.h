@@ -173,6 +173,9 @@ struct nsw *nsw_by_name(struct daemon *d, const char *name);
 /* The watched namespace holding address a (not loopback), or NULL. */
 struct nsw *nsw_by_addr(struct daemon *d, const struct nseg_addr *a);
 int nsw_has_addr(const struct nsw *w, const struct nseg_addr *a);
+/* "netns NAME" (or "netns [INODE]" for one without a name) in buf, for
+ * log lines; returns buf. */
+const char *nsw_label(const struct nsw *w, char *buf, size_t len);
 
 /* --- discovery.c: which namespaces and containers exist --- */
 int discovery_start(struct daemon *d);
