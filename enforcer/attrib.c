@@ -100,8 +100,8 @@ static int attrib_server_proc(struct nsw *w, uint8_t proto,
 	    proc_cache_events_live(w->d->pc) &&
 	    proc_cache_info(w->d->pc, sv->pid, pi) == 0)
 		return 0;
-	if (sockdiag_lookup(w->diag_fd, proto, local, lport, remote, rport,
-			    &s) == -1) {
+	if (sockdiag_lookup_server(w->diag_fd, proto, local, lport, remote,
+				   rport, &s) == -1) {
 		*reason = ATTRIB_NO_SOCKET;
 		return -1;
 	}

@@ -9,6 +9,10 @@
 
 #include "nseg/sockdiag.h"
 
+/* TCP states of sockets that are no process's (include/net/tcp_states.h). */
+#define SOCKDIAG_TCP_TIME_WAIT 6
+#define SOCKDIAG_TCP_NEW_SYN_RECV 12
+
 struct sockdiag_req {
 	struct nlmsghdr nlh;
 	struct inet_diag_req_v2 r;
@@ -100,4 +104,22 @@ int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
 		return sockdiag_query(fd, proto, remote, rport, local, lport,
 				      out);
 	return sockdiag_query(fd, proto, local, lport, remote, rport, out);
+}
+
+int sockdiag_lookup_server(int fd, uint8_t proto, const struct nseg_addr *local,
+			   uint16_t lport, const struct nseg_addr *remote,
+			   uint16_t rport, struct sockdiag_sock *out)
+{
+	struct nseg_addr any = { .family = remote->family };
+
+	if (sockdiag_lookup(fd, proto, local, lport, remote, rport, out) == -1)
+		return -1;
+	if (proto != IPPROTO_TCP || (out->state != SOCKDIAG_TCP_TIME_WAIT &&
+				     out->state != SOCKDIAG_TCP_NEW_SYN_RECV))
+		return 0;
+	/* A server that closes first (HTTP with "Connection: close") keeps
+	 * thousands of TIME_WAIT entries, and clients reuse their ports: the
+	 * kernel looks those up before listeners. Remote port 0 matches no
+	 * connection, so the kernel's lookup falls through to the listener. */
+	return sockdiag_lookup(fd, proto, local, lport, &any, 0, out);
 }

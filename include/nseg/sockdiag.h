@@ -28,4 +28,17 @@ int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
 		    uint16_t lport, const struct nseg_addr *remote,
 		    uint16_t rport, struct sockdiag_sock *out);
 
+/*
+ * Finds the socket a new inbound connection to local/lport from
+ * remote/rport reaches: as sockdiag_lookup, except that when the exact
+ * match is a TCP remnant no process holds (TIME_WAIT of an earlier
+ * connection with the same addresses and ports, which the kernel gives
+ * the new SYN's connection to the listener), it returns the listener.
+ * Returns 0 and fills *out, -1 with errno ENOENT when nothing listens,
+ * other errno on failure.
+ */
+int sockdiag_lookup_server(int fd, uint8_t proto, const struct nseg_addr *local,
+			   uint16_t lport, const struct nseg_addr *remote,
+			   uint16_t rport, struct sockdiag_sock *out);
+
 #endif

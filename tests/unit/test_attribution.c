@@ -1,8 +1,8 @@
 /*
  * Attribution against the real kernel, in a private network namespace:
- * exact sock_diag lookups (TCP both ends, listener fallback, UDP's swapped
- * fields), and the inode -> process cache, including a socket that
- * changes owner.
+ * exact sock_diag lookups (TCP both ends, listener fallback, the listener
+ * behind a server-side TIME_WAIT, UDP's swapped fields), and the
+ * inode -> process cache, including a socket that changes owner.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -119,6 +119,67 @@ START_TEST(test_tcp_lookup)
 	ck_assert_int_eq(errno, ENOENT);
 	close(c);
 	close(l);
+}
+END_TEST
+
+/* A connection the server closed first: its end stays in TIME_WAIT. */
+static void server_time_wait(int l, uint16_t lport, uint16_t *cport)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	struct nseg_addr lo;
+	struct sockdiag_sock s = { 0 };
+	int c = socket(AF_INET, SOCK_STREAM, 0), a;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(lport);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&sa, &len), 0);
+	*cport = ntohs(sa.sin_port);
+	a = accept(l, NULL, NULL);
+	ck_assert_int_ge(a, 0);
+	close(a);
+	close(c);
+	addr4(&lo, "127.0.0.1");
+	for (int i = 0; i < 200 && s.state != 6; i++) {
+		if (sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, lport, &lo,
+				    *cport, &s) == -1)
+			s.state = 0;
+		usleep(5000);
+	}
+	ck_assert_uint_eq(s.state, 6);
+	ck_assert_uint_eq(s.inode, 0);
+}
+
+/* A new SYN reusing a TIME_WAIT 4-tuple (HTTP "Connection: close"
+ * servers keep thousands) is the listener's, not a socket of no one. */
+START_TEST(test_tcp_server_time_wait)
+{
+	struct nseg_addr lo, lo2;
+	struct sockdiag_sock s;
+	uint16_t lport, cport;
+	int l;
+
+	if (diag_fd == -1)
+		return;
+	l = bound(SOCK_STREAM, &lport);
+	ck_assert_int_eq(listen(l, 8), 0);
+	server_time_wait(l, lport, &cport);
+	addr4(&lo, "127.0.0.1");
+	addr4(&lo2, "127.0.0.2");
+	ck_assert_int_eq(sockdiag_lookup_server(diag_fd, IPPROTO_TCP, &lo, lport,
+						&lo, cport, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(l));
+	ck_assert_uint_eq(s.state, 10);
+	/* Any other peer: the listener, as sockdiag_lookup finds it. */
+	ck_assert_int_eq(sockdiag_lookup_server(diag_fd, IPPROTO_TCP, &lo, lport,
+						&lo2, 40000, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(l));
+	/* The listener gone, the remnant is still no one's: nothing found. */
+	close(l);
+	ck_assert_int_eq(sockdiag_lookup_server(diag_fd, IPPROTO_TCP, &lo, lport,
+						&lo, cport, &s), -1);
+	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
 
@@ -251,6 +312,7 @@ static Suite *attribution_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_tcp_lookup);
+	tcase_add_test(tc, test_tcp_server_time_wait);
 	tcase_add_test(tc, test_udp_lookup);
 	tcase_add_test(tc, test_unsupported);
 	tcase_add_test(tc, test_proc_cache_self);
