@@ -20,6 +20,22 @@ struct nflog_attrs {
 	const struct nlattr *hdr, *payload, *ts, *prefix, *indev, *outdev, *seq;
 };
 
+/*
+ * The kernel stamps only packets of the input side (prerouting, input,
+ * forward). Stamped "now" when read, an output packet would land up to a
+ * batch's timeout after the input packets that followed it, and tcpdump
+ * would show a reply before its request. Within one datagram the packets
+ * are in the kernel's order: the previous stamped packet's time, else the
+ * next one's, keeps the capture in order (off by at most one batch).
+ */
+struct nflog_batch {
+	const char *rest; /* the messages after the current one */
+	size_t rem;
+	struct timespec prev, next;
+	int have_prev;
+	int have_next; /* -1: not looked for yet */
+};
+
 /* Minimum payload size of the attributes read; 0 = any size. */
 static size_t nflog_attr_min(uint16_t type)
 {
@@ -104,22 +120,21 @@ static uint32_t nflog_be32(const struct nlattr *attr)
 	return ntohl(v);
 }
 
-/* The kernel's timestamp when it gave a sane one, else now. */
-static void nflog_timestamp(const struct nlattr *attr, struct timespec *ts)
+/* The kernel's timestamp, when it gave a sane one: returns 1. */
+static int nflog_kernel_ts(const struct nlattr *attr, struct timespec *ts)
 {
 	struct nfulnl_msg_packet_timestamp t;
 
-	if (attr) {
-		memcpy(&t, mnl_attr_get_payload(attr), sizeof(t));
-		t.sec = be64toh(t.sec);
-		t.usec = be64toh(t.usec);
-		if (t.sec > 0 && t.sec < INT64_MAX && t.usec < 1000000) {
-			ts->tv_sec = (time_t)t.sec;
-			ts->tv_nsec = (long)t.usec * 1000;
-			return;
-		}
-	}
-	clock_gettime(CLOCK_REALTIME, ts);
+	if (!attr)
+		return 0;
+	memcpy(&t, mnl_attr_get_payload(attr), sizeof(t));
+	t.sec = be64toh(t.sec);
+	t.usec = be64toh(t.usec);
+	if (t.sec == 0 || t.sec >= INT64_MAX || t.usec >= 1000000)
+		return 0;
+	ts->tv_sec = (time_t)t.sec;
+	ts->tv_nsec = (long)t.usec * 1000;
+	return 1;
 }
 
 /* The length the packet had: its IP header says, when it is there and
@@ -163,26 +178,76 @@ static void nflog_fill(const struct nflog_attrs *a, struct nflog_packet *p)
 	p->prefix = a->prefix ? mnl_attr_get_payload(a->prefix) : NULL;
 	p->indev = a->indev ? nflog_be32(a->indev) : 0;
 	p->outdev = a->outdev ? nflog_be32(a->outdev) : 0;
-	nflog_timestamp(a->ts, &p->ts);
+}
+
+/* A packet message of our group, at least as long as its headers. */
+static int nflog_msg_ours(const struct nflog_parser *ps,
+			  const struct nlmsghdr *nlh)
+{
+	struct nfgenmsg g;
+
+	if (nlh->nlmsg_type != (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET) ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(g)) ||
+	    nlh->nlmsg_len > INT32_MAX)
+		return 0;
+	memcpy(&g, mnl_nlmsg_get_payload(nlh), sizeof(g));
+	return ntohs(g.res_id) == ps->group;
+}
+
+/* The kernel's timestamp of the first later message of the datagram
+ * that has one: returns 1. Counts nothing: each is parsed in its turn. */
+static int nflog_next_ts(const struct nflog_parser *ps, const char *p,
+			 size_t rem, struct timespec *ts)
+{
+	while (rem >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)p;
+		size_t mlen = nlh->nlmsg_len;
+		struct nflog_parser quiet = *ps;
+		struct nflog_attrs a = {0};
+
+		if (mlen < sizeof(*nlh) || mlen > rem)
+			return 0;
+		if (nflog_msg_ours(ps, nlh) &&
+		    nflog_collect(&quiet, nlh, &a) == 0 &&
+		    nflog_kernel_ts(a.ts, ts))
+			return 1;
+		mlen = MNL_ALIGN(mlen) < rem ? MNL_ALIGN(mlen) : rem;
+		p += mlen;
+		rem -= mlen;
+	}
+	return 0;
+}
+
+static void nflog_place(const struct nflog_parser *ps, struct nflog_batch *b,
+			const struct nflog_attrs *a, struct timespec *ts)
+{
+	if (nflog_kernel_ts(a->ts, ts)) {
+		b->prev = *ts;
+		b->have_prev = 1;
+		return;
+	}
+	if (b->have_prev) {
+		*ts = b->prev;
+		return;
+	}
+	if (b->have_next == -1)
+		b->have_next = nflog_next_ts(ps, b->rest, b->rem, &b->next);
+	if (b->have_next)
+		*ts = b->next;
+	else
+		clock_gettime(CLOCK_REALTIME, ts);
 }
 
 /* One message: 1 if a packet was handed over, 0 if skipped. */
-static int nflog_message(struct nflog_parser *ps, const struct nlmsghdr *nlh)
+static int nflog_message(struct nflog_parser *ps, struct nflog_batch *b,
+			 const struct nlmsghdr *nlh)
 {
 	struct nflog_attrs a = {0};
 	struct nflog_packet p = {0};
-	struct nfgenmsg g;
 
 	if (nlh->nlmsg_type == NLMSG_NOOP || nlh->nlmsg_type == NLMSG_DONE)
 		return 0;
-	if (nlh->nlmsg_type != (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET) ||
-	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(g)) ||
-	    nlh->nlmsg_len > INT32_MAX) {
-		ps->stats.bad_messages++;
-		return 0;
-	}
-	memcpy(&g, mnl_nlmsg_get_payload(nlh), sizeof(g));
-	if (ntohs(g.res_id) != ps->group) {
+	if (!nflog_msg_ours(ps, nlh)) {
 		ps->stats.bad_messages++;
 		return 0;
 	}
@@ -194,6 +259,7 @@ static int nflog_message(struct nflog_parser *ps, const struct nlmsghdr *nlh)
 		return 0;
 	}
 	nflog_fill(&a, &p);
+	nflog_place(ps, b, &a, &p.ts);
 	ps->stats.packets++;
 	ps->cb(&p, ps->arg);
 	return 1;
@@ -204,6 +270,7 @@ static int nflog_message(struct nflog_parser *ps, const struct nlmsghdr *nlh)
  * as negative, passes, and moves the cursor far outside the buffer. */
 int nflog_parse(struct nflog_parser *ps, const void *buf, size_t len)
 {
+	struct nflog_batch b = { .have_next = -1 };
 	const char *p = buf;
 	size_t rem = len;
 	int n = 0;
@@ -214,9 +281,11 @@ int nflog_parse(struct nflog_parser *ps, const void *buf, size_t len)
 
 		if (mlen < sizeof(*nlh) || mlen > rem)
 			break;
-		n += nflog_message(ps, nlh);
 		/* The last message need not be padded. */
 		mlen = MNL_ALIGN(mlen) < rem ? MNL_ALIGN(mlen) : rem;
+		b.rest = p + mlen;
+		b.rem = rem - mlen;
+		n += nflog_message(ps, &b, nlh);
 		p += mlen;
 		rem -= mlen;
 	}

@@ -21,7 +21,10 @@
 struct nflog;
 
 struct nflog_packet {
-	struct timespec ts;	/* the kernel's (input hook), else now */
+	/* The kernel's (input side only); else that of the previous, or
+	 * next, packet of the same datagram, so a capture stays in order;
+	 * else now. */
+	struct timespec ts;
 	uint8_t hook;		/* NF_INET_LOCAL_IN / NF_INET_LOCAL_OUT */
 	uint16_t hw_protocol;	/* ETH_P_IP / ETH_P_IPV6 (host order) */
 	const uint8_t *payload; /* the L3 packet, maybe cut at the snaplen */

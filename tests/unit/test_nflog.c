@@ -377,6 +377,86 @@ START_TEST(test_parse_fields)
 }
 END_TEST
 
+struct times {
+	int n;
+	struct timespec ts[8];
+};
+
+static void times_cb(const struct nflog_packet *p, void *arg)
+{
+	struct times *t = arg;
+
+	if (t->n < 8)
+		t->ts[t->n] = p->ts;
+	t->n++;
+}
+
+/* A message of hook; stamped at sec.000000 unless sec is 0. */
+static size_t msg_at(char *buf, uint8_t hook, uint64_t sec)
+{
+	struct nlmsghdr *nlh = msg_start(buf, GROUP);
+
+	put_hdr(nlh, hook);
+	if (sec)
+		put_ts(nlh, sec, 0);
+	mnl_attr_put(nlh, NFULA_PAYLOAD, sizeof(ip4), ip4);
+	return MNL_ALIGN(nlh->nlmsg_len);
+}
+
+/* The kernel stamps only input-side packets: an output packet takes the
+ * time of the stamped packet before it in the datagram, else of the one
+ * after it, so a capture never shows a reply before its request. Each
+ * row: the hooks' stamps (0: none) and the times expected. */
+static const struct {
+	uint64_t in[5];
+	uint64_t want[5];
+} ts_cases[] = {
+	{{0, 100, 0, 0, 200}, {100, 100, 100, 100, 200}},
+	{{0, 0, 300, 0, 0}, {300, 300, 300, 300, 300}},
+	{{100, 0, 200, 0, 300}, {100, 100, 200, 200, 300}},
+};
+
+START_TEST(test_parse_output_times)
+{
+	char buf[2048] __attribute__((aligned(8))) = {0};
+	struct times t = {0};
+	struct nflog_parser ps = {.group = GROUP, .cb = times_cb, .arg = &t};
+	size_t len = 0;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t sec = ts_cases[_i].in[i];
+
+		len += msg_at(buf + len,
+			      sec ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT, sec);
+	}
+	ck_assert_int_eq(parse_exact(&ps, buf, len), 5);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_msg(t.ts[i].tv_sec == (time_t)ts_cases[_i].want[i],
+			      "case %d packet %d: %lld, want %llu", _i, i,
+			      (long long)t.ts[i].tv_sec,
+			      (unsigned long long)ts_cases[_i].want[i]);
+		ck_assert_int_eq(t.ts[i].tv_nsec, 0);
+	}
+}
+END_TEST
+
+/* A datagram with no stamped packet: read now. */
+START_TEST(test_parse_output_times_now)
+{
+	char buf[512] __attribute__((aligned(8))) = {0};
+	struct times t = {0};
+	struct nflog_parser ps = {.group = GROUP, .cb = times_cb, .arg = &t};
+	struct timespec now;
+	size_t len = msg_at(buf, NF_INET_LOCAL_OUT, 0);
+
+	len += msg_at(buf + len, NF_INET_LOCAL_OUT, 0);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ck_assert_int_eq(parse_exact(&ps, buf, len), 2);
+	ck_assert_int_ge(t.ts[0].tv_sec, now.tv_sec);
+	ck_assert_int_ge(t.ts[1].tv_sec, now.tv_sec);
+}
+END_TEST
+
 /* Every prefix of two good messages: never a read past the end, and
  * only whole messages become packets. */
 START_TEST(test_parse_truncations)
@@ -818,6 +898,9 @@ static Suite *nflog_suite(void)
 	tcase_add_loop_test(tc, test_parse_cases, 0,
 			    sizeof(parse_cases) / sizeof(parse_cases[0]));
 	tcase_add_test(tc, test_parse_fields);
+	tcase_add_loop_test(tc, test_parse_output_times, 0,
+			    sizeof(ts_cases) / sizeof(ts_cases[0]));
+	tcase_add_test(tc, test_parse_output_times_now);
 	tcase_add_test(tc, test_parse_truncations);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tk, 60);
