@@ -416,9 +416,11 @@ static int nft_table_add_log(struct nftnl_rule *r,
 }
 
 /* "meta mark NFT_CAPTURE_MARK ct mark set ct mark | bit meta mark set 0
- * counter log group G accept": the second pass of the first packet of a
- * connection nsegd wants captured. The kernel here has no nfnetlink glue,
- * so the verdict cannot set the ct mark itself; this rule does. */
+ * counter accept": the second pass of the first packet of a connection
+ * nsegd wants captured. The kernel here has no nfnetlink glue, so the
+ * verdict cannot set the ct mark itself; this rule does. No copy to
+ * NFLOG: nsegd wrote this packet from the queue (twice, it would read as
+ * a retransmission). */
 struct nftnl_rule *nft_table_capture_start_rule(const char *chain,
 						const struct nft_table_opts *o)
 {
@@ -430,8 +432,7 @@ struct nftnl_rule *nft_table_capture_start_rule(const char *chain,
 	if (nft_table_meta(r, NFT_META_MARK) ||
 	    nft_table_cmp(r, NFT_CMP_EQ, &mark, sizeof(mark)) ||
 	    nft_table_ct_mark_set_bit(r) || nft_table_meta_mark_clear(r) ||
-	    nft_table_add_counter(r) || nft_table_add_log(r, o) ||
-	    nft_table_add_verdict(r, NF_ACCEPT) ||
+	    nft_table_add_counter(r) || nft_table_add_verdict(r, NF_ACCEPT) ||
 	    nft_table_tag(r, NFT_TAG_CAPTURE_START)) {
 		nftnl_rule_free(r);
 		return NULL;

@@ -48,7 +48,7 @@ fin_both() { # both ends' FIN are in the file
 t_ok "notify: the FIN of both ends reached the file" t_wait_for 10 fin_both
 d=$(dump "$P")
 t_ok "notify: tcpdump reads it" test -n "$d"
-t_ok "notify: the SYN" grep -q '> 10.66.0.2\.7001: Flags \[S\]' <<<"$d"
+t_eq "notify: the SYN, once" 1 "$(grep -c '> 10.66.0.2\.7001: Flags \[S\]' <<<"$d")"
 t_eq "notify: headed by the approved SYN before it, not learning's" 1 \
 	"$(grep -c '> 10.66.0.2\.7000: Flags \[S\]' <<<"$d")"
 t_ok "notify: the bytes sent" grep -q 'SECRET-PAYLOAD-123' <<<"$d"
