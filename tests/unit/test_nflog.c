@@ -733,8 +733,9 @@ static int check_captured(struct world *w, int lfd)
 	pump(w, 100, -1, 0);
 	if (w->captures != 1)
 		FAIL("%d capture verdicts", w->captures);
-	/* Loopback: each packet is logged on its way out and in again. */
-	if ((rc = count_logged(w, cp, 7001, 1, 0x02, NULL)) != 2)
+	/* Loopback: each packet is logged on its way out and in again; but
+	 * the SYN only coming in (going out, nsegd wrote it from the queue). */
+	if ((rc = count_logged(w, cp, 7001, 1, 0x02, NULL)) != 1)
 		FAIL("SYN logged %d times", rc);
 	if ((rc = count_logged(w, cp, 7001, -1, 0x12, NULL)) != 2)
 		FAIL("SYN-ACK logged %d times", rc);
@@ -826,9 +827,11 @@ static int check_stats(struct world *w, struct mnl_socket *nl)
 		     (unsigned long long)st.lost);
 	if (nft_counters_read(nl, ctr_cb, &cs) == -1)
 		FAIL("counters: %s", strerror(errno));
-	/* Two captured SYNs (connections 1 and 3), both through output. */
+	/* Two captured SYNs (connections 1 and 3), both through output,
+	 * counted by the start rule but not logged by it: every logged
+	 * packet went through a capture rule. */
 	if (cs.rules != 4 || cs.start != 2 ||
-	    cs.capture + cs.start != (uint64_t)w->n_log)
+	    cs.capture != (uint64_t)w->n_log)
 		FAIL("capture counters: %d rules, start %llu, capture %llu, "
 		     "%d logged",
 		     cs.rules, (unsigned long long)cs.start,
