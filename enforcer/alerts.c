@@ -39,7 +39,8 @@ struct alert_follower {
 struct alerts {
 	char path[4096];
 	uint32_t window_s;
-	struct alert_ent *ents; /* newest first */
+	struct alert_ent *ents; /* oldest first: ids and published lines
+				 * follow the order alerts were raised */
 	size_t n;
 	struct alert_follower followers[ALERTS_MAX_FOLLOWERS];
 	size_t n_followers;
@@ -91,7 +92,7 @@ static int alerts_same(const struct store_alert *x, const struct store_alert *y)
 
 static void alerts_evict(struct alerts *a, int64_t now)
 {
-	struct alert_ent **pp = &a->ents, *last_written = NULL;
+	struct alert_ent **pp = &a->ents, *oldest_written = NULL;
 
 	/* Expired windows go (their final count is written). */
 	while (*pp) {
@@ -104,20 +105,34 @@ static void alerts_evict(struct alerts *a, int64_t now)
 			a->n--;
 			continue;
 		}
-		if (e->a.id && !e->unwritten)
-			last_written = e;
+		if (!oldest_written && e->a.id && !e->unwritten)
+			oldest_written = e;
 		pp = &e->next;
 	}
-	if (a->n < ALERTS_MAX || !last_written)
+	if (a->n < ALERTS_MAX || !oldest_written)
 		return;
 	for (pp = &a->ents; *pp; pp = &(*pp)->next) {
-		if (*pp == last_written) {
-			*pp = last_written->next;
-			free(last_written);
+		if (*pp == oldest_written) {
+			*pp = oldest_written->next;
+			free(oldest_written);
 			a->n--;
 			return;
 		}
 	}
+}
+
+/* The open alert of t's deviation: the newest, when a window changed
+ * (SIGHUP) left an older one open too. NULL if none. */
+static struct alert_ent *alerts_find_open(struct alerts *a,
+					  const struct store_alert *t,
+					  int64_t now)
+{
+	struct alert_ent *found = NULL;
+
+	for (struct alert_ent *e = a->ents; e; e = e->next)
+		if (alerts_same(&e->a, t) && now - e->a.time_first < a->window_s)
+			found = e;
+	return found;
 }
 
 /* Counts n more of t: into the open alert of the same deviation, or a new
@@ -125,17 +140,15 @@ static void alerts_evict(struct alerts *a, int64_t now)
 static struct store_alert *alerts_count(struct alerts *a, const struct store_alert *t,
 			 uint64_t n, int64_t now, int *created)
 {
-	struct alert_ent *e;
+	struct alert_ent *e, **pp;
 
 	*created = 0;
-	for (e = a->ents; e; e = e->next) {
-		if (alerts_same(&e->a, t) && now - e->a.time_first < a->window_s) {
-			e->a.count += n;
-			e->a.time_last = now;
-			e->unwritten += n;
-			a->st.deduplicated++;
-			return &e->a;
-		}
+	if ((e = alerts_find_open(a, t, now))) {
+		e->a.count += n;
+		e->a.time_last = now;
+		e->unwritten += n;
+		a->st.deduplicated++;
+		return &e->a;
 	}
 	alerts_evict(a, now);
 	if (a->n >= ALERTS_MAX || !(e = calloc(1, sizeof(*e)))) {
@@ -146,8 +159,9 @@ static struct store_alert *alerts_count(struct alerts *a, const struct store_ale
 	e->a.id = 0;
 	e->a.time_first = e->a.time_last = now;
 	e->a.count = n;
-	e->next = a->ents;
-	a->ents = e;
+	for (pp = &a->ents; *pp; pp = &(*pp)->next)
+		;
+	*pp = e;
 	a->n++;
 	*created = 1;
 	return &e->a;
@@ -220,17 +234,9 @@ struct store_alert *alerts_raise(struct alerts *a,
 	t.baseline = revision;
 	/* A scan: past ALERTS_DISTINCT_MAX open deviations of one workload,
 	 * new ones only count in its flood alert. */
-	{
-		struct alert_ent *e;
-
-		for (e = a->ents; e; e = e->next)
-			if (alerts_same(&e->a, &t) &&
-			    now - e->a.time_first < a->window_s)
-				break;
-		if (!e && alerts_open_of(a, t.workload, now) >=
-				  ALERTS_DISTINCT_MAX)
-			alerts_as_summary(&t, "flood");
-	}
+	if (!alerts_find_open(a, &t, now) &&
+	    alerts_open_of(a, t.workload, now) >= ALERTS_DISTINCT_MAX)
+		alerts_as_summary(&t, "flood");
 	got = alerts_count(a, &t, 1, now, created);
 	/* A flood alert stands for many flows: none of them is its own. */
 	return got && !alerts_is_summary(got) ? got : NULL;

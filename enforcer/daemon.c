@@ -346,12 +346,14 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 
 int daemon_run(struct daemon *d)
 {
-	size_t n = 0;
+	size_t n[3] = { 0 };
 
 	for (struct nsw *w = d->nsws; w; w = w->next)
-		n++;
-	log_info("learning in %zu network namespaces; control socket %s", n,
-		 d->cfg.socket_path);
+		n[w->mode <= POLICY_ENFORCE ? w->mode : POLICY_LEARN]++;
+	log_info("watching %zu network namespaces (%zu learning, %zu "
+		 "notifying, %zu enforcing); control socket %s",
+		 n[0] + n[1] + n[2], n[POLICY_LEARN], n[POLICY_NOTIFY],
+		 n[POLICY_ENFORCE], d->cfg.socket_path);
 	return evloop_run(d->loop);
 }
 

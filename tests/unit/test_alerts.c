@@ -204,11 +204,12 @@ START_TEST(test_distinct)
 	ck_assert_int_eq(alerts_flush(a, st), 0);
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, 1 + sizeof(t) / sizeof(t[0]));
-	/* Written newest first: the base alert has the highest id. */
-	ck_assert_uint_eq(l.a[l.n - 1].count, 1);
-	ck_assert_str_eq(l.a[l.n - 1].action, "notify");
-	ck_assert_str_eq(l.a[l.n - 1].proc.exe, "/usr/bin/curl");
-	for (size_t i = 0; i + 1 < l.n; i++)
+	/* Written in the order raised: the base alert has the lowest id. */
+	ck_assert_uint_eq(l.a[0].count, 1);
+	ck_assert_str_eq(l.a[0].action, "notify");
+	ck_assert_str_eq(l.a[0].proc.exe, "/usr/bin/curl");
+	ck_assert_str_eq(l.a[l.n - 1].workload, "api");
+	for (size_t i = 1; i < l.n; i++)
 		ck_assert_msg(l.a[i].count == 2, "alert %zu count %llu", i,
 			      (unsigned long long)l.a[i].count);
 	alerts_free(a);
@@ -425,15 +426,15 @@ START_TEST(test_json_lines)
 	list_alerts(st, &l);
 	ck_assert_uint_eq(l.n, 2);
 	n = read_lines(jsonpath, ids, counts, 8);
-	/* k1 new, then k2 new and k1's update (newest first), nothing on
-	 * the empty flush. */
+	/* k1 new, then k1's update and k2 new (in the order raised),
+	 * nothing on the empty flush. */
 	ck_assert_uint_eq(n, 3);
 	ck_assert_int_eq(ids[0], l.a[0].id);
 	ck_assert_uint_eq(counts[0], 1);
-	ck_assert_int_eq(ids[1], l.a[1].id);
-	ck_assert_uint_eq(counts[1], 1);
-	ck_assert_int_eq(ids[2], l.a[0].id);
-	ck_assert_uint_eq(counts[2], 3);
+	ck_assert_int_eq(ids[1], l.a[0].id);
+	ck_assert_uint_eq(counts[1], 3);
+	ck_assert_int_eq(ids[2], l.a[1].id);
+	ck_assert_uint_eq(counts[2], 1);
 	alerts_free(a);
 }
 END_TEST
@@ -493,13 +494,15 @@ START_TEST(test_failed_flush_keeps_all)
 	alerts_get_stats(a, &s);
 	ck_assert_uint_eq(s.write_errors, 3);
 	ck_assert_uint_eq(alerts_pending(a), 0);
-	/* Lines: k1 (2); then k2 (1) and k1 (4); all ids known. */
+	/* Lines: k1 (2); then k1 (4) and k2 (1), in the order raised; all
+	 * ids known. */
 	ck_assert_uint_eq(read_lines(jsonpath, ids, counts, 8), 3);
 	ck_assert_int_eq(ids[0], l.a[0].id);
 	ck_assert_uint_eq(counts[0], 2);
-	ck_assert_int_eq(ids[1], l.a[1].id);
-	ck_assert_int_eq(ids[2], l.a[0].id);
-	ck_assert_uint_eq(counts[2], 4);
+	ck_assert_int_eq(ids[1], l.a[0].id);
+	ck_assert_uint_eq(counts[1], 4);
+	ck_assert_int_eq(ids[2], l.a[1].id);
+	ck_assert_uint_eq(counts[2], 1);
 	store_close(fs);
 	alerts_free(a);
 }
