@@ -10,45 +10,32 @@
 #include <limits.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture_netns.h"
 #include "nseg/proc_cache.h"
 #include "nseg/sockdiag.h"
 
 static int diag_fd = -1;
 static uint64_t netns_ino;
 
-static void lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
-}
-
 /* Each test runs in check's forked child: a namespace of its own. */
 static void setup(void)
 {
 	struct stat st;
+	int rc;
 
-	if (geteuid() != 0 || unshare(CLONE_NEWNET) == -1)
+	if (geteuid() != 0 || (rc = fixture_netns_enter()) == FIXTURE_SKIP)
 		return;
-	lo_up();
+	ck_assert_int_eq(rc, 0);
 	diag_fd = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
 	ck_assert_int_ge(diag_fd, 0);
 	ck_assert_int_eq(stat("/proc/self/ns/net", &st), 0);

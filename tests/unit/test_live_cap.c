@@ -9,22 +9,20 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture_netns.h"
 #include "nseg/live_cap.h"
 #include "nseg/nsthread.h"
 
@@ -37,23 +35,6 @@ struct holder {
 	int nsfd;
 };
 
-static int lo_up(void)
-{
-	struct ifreq ifr = {0};
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	int rc = -1;
-
-	if (s == -1)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	close(s);
-	return rc;
-}
-
 /* A child in a new netns with lo up, alive until we kill it or die. */
 static void holder_start(struct holder *h)
 {
@@ -65,7 +46,7 @@ static void holder_start(struct holder *h)
 	ck_assert_int_ne(h->pid, -1);
 	if (h->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (unshare(CLONE_NEWNET) == 0 && lo_up() == 0)
+		if (fixture_netns_enter() == 0)
 			ok = 1;
 		if (write(pfd[1], &ok, 1) != 1 || !ok)
 			_exit(1);

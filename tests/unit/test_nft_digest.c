@@ -14,7 +14,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +24,7 @@
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_table.h"
 
-#include "fixture_child.h"
+#include "fixture_netns.h"
 
 struct rule_spec {
 	const char *chain;
@@ -220,12 +219,13 @@ static int kernel_child(void)
 	struct mnl_socket *nl;
 	uint64_t none, d1, d2, d3, d4;
 	char err[256];
+	int rc;
 
-	if (unshare(CLONE_NEWNET) == -1)
-		return 77;
+	if ((rc = fixture_netns_enter()))
+		return rc;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return 77;
+		return FIXTURE_SKIP;
 	if (nft_digest_read(nl, &none, err, sizeof(err)) || none != NFT_DIGEST_NONE)
 		return 1;
 	if (apply_table(nl) || nft_digest_read(nl, &d1, err, sizeof(err)) ||
@@ -249,9 +249,7 @@ static int kernel_child(void)
 
 START_TEST(test_kernel_digest)
 {
-	if (geteuid() != 0)
-		return; /* needs CAP_SYS_ADMIN for unshare(CLONE_NEWNET) */
-	ck_assert_int_eq(fixture_child(kernel_child), 0);
+	fixture_netns_run(kernel_child);
 }
 END_TEST
 

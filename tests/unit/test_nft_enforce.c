@@ -9,14 +9,11 @@
 #include <check.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,9 +23,9 @@
 #include "nseg/nft_table.h"
 #include "nseg/pkt.h"
 
-#include "fixture_child.h"
+#include "fixture_netns.h"
 
-#define SKIP 77
+#define SKIP FIXTURE_SKIP
 
 static int native_queue = -1;
 
@@ -76,23 +73,6 @@ static int read_ctrs(struct mnl_socket *nl, struct ctrs *x)
 {
 	memset(x, 0, sizeof(*x));
 	return nft_counters_read(nl, ctr_cb, x);
-}
-
-static int lo_up(void)
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc = -1;
-
-	if (fd == -1)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return rc;
 }
 
 /* One UDP datagram from a fresh socket (a new conntrack entry). */
@@ -251,16 +231,15 @@ static int kernel_child(void)
 	int rx5555, rx8080, rx7010, rx7011;
 	struct ctrs x;
 	uint64_t q0, e0;
+	int rc;
 	char err[256];
 
 	o.enforce = &e;
-	if (unshare(CLONE_NEWNET) == -1)
-		return SKIP;
+	if ((rc = fixture_netns_enter()))
+		return rc;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return SKIP;
-	if (lo_up() == -1)
-		FAIL("lo up: %s", strerror(errno));
 	rx5555 = udp_bind("127.0.0.1", 5555);
 	rx8080 = udp_bind("127.0.0.3", 8080);
 	rx7010 = udp_bind("127.0.0.1", 7010);
@@ -400,36 +379,18 @@ static int kernel_child(void)
 
 START_TEST(test_kernel_enforce)
 {
-	int rc;
-
-	if (geteuid() != 0) {
-		fprintf(stderr,
-			"skipped: needs root for a network namespace\n");
-		return;
-	}
-	native_queue = nft_table_probe_native_queue();
+	/* The probe makes a namespace of its own: root only. */
+	native_queue = geteuid() == 0 ? nft_table_probe_native_queue() : 0;
 	ck_assert_int_ne(native_queue, -1);
-	rc = fixture_child(kernel_child);
-	if (rc == SKIP) {
-		fprintf(stderr, "skipped: no network namespace here\n");
-		return;
-	}
-	ck_assert_msg(rc == 0, "kernel child failed (%d), see stderr", rc);
+	fixture_netns_run(kernel_child);
 }
 END_TEST
 
 /* Where the kernel has both, the other queue path works as well. */
 START_TEST(test_kernel_enforce_compat)
 {
-	int rc;
-
-	if (geteuid() != 0)
-		return;
 	native_queue = 0;
-	rc = fixture_child(kernel_child);
-	if (rc == SKIP)
-		return;
-	ck_assert_msg(rc == 0, "kernel child failed (%d), see stderr", rc);
+	fixture_netns_run(kernel_child);
 }
 END_TEST
 

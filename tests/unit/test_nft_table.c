@@ -14,9 +14,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture_child.h"
+#include "fixture_netns.h"
 #include "nseg/nft_table.h"
 
 struct expr_list {
@@ -180,12 +181,13 @@ static int kernel_child(int native, int capture)
 				    .capture_snaplen = 128 };
 	struct mnl_socket *nl;
 	char err[256];
+	int rc;
 
-	if (unshare(CLONE_NEWNET) == -1)
-		return 77;
+	if ((rc = fixture_netns_enter()))
+		return rc;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return 77;
+		return FIXTURE_SKIP;
 	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
 		return 1;
 	/* Applying again replaces the table in one transaction. */
@@ -199,15 +201,18 @@ static int kernel_child(int native, int capture)
 	return 0;
 }
 
+static int child_native, child_capture; /* kernel_child's arguments */
+
+static int kernel_child_args(void)
+{
+	return kernel_child(child_native, child_capture);
+}
+
 static int run_child(int native, int capture)
 {
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(kernel_child(native, capture));
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	child_native = native;
+	child_capture = capture;
+	return fixture_child(kernel_child_args);
 }
 
 START_TEST(test_kernel_paths)

@@ -15,7 +15,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,7 @@
 #include "nseg/nft_table.h"
 #include "nseg/nft_watch.h"
 
-#include "fixture_child.h"
+#include "fixture_netns.h"
 
 #define OWN 1234
 #define OTHER 999
@@ -150,14 +149,16 @@ static int kernel_child(void)
 	struct mnl_socket *nl;
 	struct nft_watch *nw;
 	char err[256];
-	int nsfd;
+	int nsfd, rc;
 
-	if (unshare(CLONE_NEWNET) == -1 || netns_init() == -1)
-		return 77;
+	if ((rc = fixture_netns_enter()))
+		return rc;
+	if (netns_init() == -1)
+		return 1;
 	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	nl = netns_mnl_open(nsfd, NETLINK_NETFILTER);
 	if (!nl)
-		return 77;
+		return FIXTURE_SKIP;
 	nw = nft_watch_open(nsfd, mnl_socket_get_portid(nl), on_change, &x);
 	if (!nw)
 		return 1;
@@ -182,9 +183,7 @@ static int kernel_child(void)
 
 START_TEST(test_kernel_watch)
 {
-	if (geteuid() != 0)
-		return; /* needs CAP_SYS_ADMIN for unshare(CLONE_NEWNET) */
-	ck_assert_int_eq(fixture_child(kernel_child), 0);
+	fixture_netns_run(kernel_child);
 }
 END_TEST
 
