@@ -457,6 +457,13 @@ static void disc_on_exec(pid_t pid, void *arg)
 	disc_pid_seen(d, pid);
 }
 
+static void disc_on_comm(pid_t pid, void *arg)
+{
+	struct daemon *d = arg;
+
+	proc_cache_comm(d->pc, pid);
+}
+
 static void disc_scan_all(void *arg);
 
 static void disc_on_lost(void *arg)
@@ -473,6 +480,7 @@ static const struct proc_events_ops disc_proc_ops = {
 	.fork = disc_on_fork,
 	.exec = disc_on_exec,
 	.exit = disc_on_exit,
+	.comm = disc_on_comm,
 	.lost = disc_on_lost,
 };
 

@@ -98,6 +98,13 @@ static void proc_events_one(struct proc_events *e, const struct proc_event *ev)
 		    ev->event_data.exit.process_tgid)
 			e->ops->exit(ev->event_data.exit.process_pid, e->arg);
 		break;
+	case PROC_EVENT_COMM:
+		/* /proc/PID/comm is the main thread's: only its renames
+		 * change what a lookup reads. */
+		if (e->ops->comm && ev->event_data.comm.process_pid ==
+					    ev->event_data.comm.process_tgid)
+			e->ops->comm(ev->event_data.comm.process_pid, e->arg);
+		break;
 	default:
 		break;
 	}

@@ -33,7 +33,7 @@ struct pc_proc {
 	int hot[8];        /* fds where wanted sockets were found lately */
 	unsigned nfds;     /* fds at its last table walk */
 	unsigned nhot;
-	int have_id;       /* id holds exe and comm as of the last exec */
+	int have_id;       /* id holds exe and comm as of the last exec or rename */
 	struct nseg_proc_id id;
 	int have_cid;
 	char cid[65];
@@ -253,6 +253,14 @@ void proc_cache_exec(struct proc_cache *c, pid_t pid)
 	pc_update(c, pid);
 }
 
+void proc_cache_comm(struct proc_cache *c, pid_t pid)
+{
+	struct pc_proc *p = pc_find(c, pid);
+
+	if (p)
+		p->have_id = 0;
+}
+
 static void pc_gone_put(struct proc_cache *c, const struct pc_proc *p)
 {
 	size_t i = c->gone_next++ % PC_GONE_MAX;
@@ -455,8 +463,9 @@ static void pc_read_id(struct proc_cache *c, pid_t pid,
 	pc_read_line(path, id->comm, sizeof(id->comm));
 }
 
-/* exe and comm change only at exec (prctl(PR_SET_NAME) aside), so while
- * exec events arrive they are read once per process, not per packet. */
+/* exe and comm change only at exec and at a rename, both reported as
+ * events, so while events arrive they are read once per process and
+ * rename, not per packet. */
 static int pc_fill_info(struct proc_cache *c, struct pc_proc *p,
 			struct proc_info *out)
 {

@@ -55,6 +55,10 @@ int proc_cache_rescan(struct proc_cache *c);
 void proc_cache_fork(struct proc_cache *c, pid_t pid);
 void proc_cache_exec(struct proc_cache *c, pid_t pid);
 void proc_cache_exit(struct proc_cache *c, pid_t pid);
+/* pid renamed itself (prctl(PR_SET_NAME) on its main thread): its cached
+ * exe and comm are forgotten and read again at its next lookup, so a
+ * lookup names it as /proc does now, as it would without events. */
+void proc_cache_comm(struct proc_cache *c, pid_t pid);
 
 /* Finds the process holding socket sock_ino in netns netns_ino. Returns 0
  * and fills *out, or -1 with errno ENOENT. */

@@ -1,6 +1,6 @@
 /*
- * Process events from the kernel's proc connector (fork, exec, exit of
- * every process on the host), the event source that keeps the process
+ * Process events from the kernel's proc connector (fork, exec, exit and
+ * renames of every process on the host), the event source that keeps the process
  * cache and namespace discovery current without polling /proc.
  */
 #ifndef NSEG_PROC_EVENTS_H
@@ -14,6 +14,9 @@ struct proc_events_ops {
 	void (*fork)(pid_t child, void *arg);
 	void (*exec)(pid_t pid, void *arg);
 	void (*exit)(pid_t pid, void *arg);
+	/* A process changed its comm (prctl(PR_SET_NAME) on its main
+	 * thread; a thread renaming itself is not reported). May be NULL. */
+	void (*comm)(pid_t pid, void *arg);
 	/* Events were lost (receive buffer overrun): resynchronise. */
 	void (*lost)(void *arg);
 };

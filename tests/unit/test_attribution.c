@@ -2,7 +2,8 @@
  * Attribution against the real kernel, in a private network namespace:
  * exact sock_diag lookups (TCP both ends, listener fallback, the listener
  * behind a server-side TIME_WAIT, UDP's swapped fields), and the
- * inode -> process cache, including a socket that changes owner.
+ * inode -> process cache, including a socket that changes owner and a
+ * process that renames itself.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -234,6 +236,37 @@ START_TEST(test_proc_cache_self)
 }
 END_TEST
 
+/* A process that renames itself (prctl(PR_SET_NAME)): with events live
+ * the cached comm stays until the rename event, then the new name is
+ * read, as a cache without events would read it at once. */
+START_TEST(test_proc_cache_renamed)
+{
+	struct proc_cache *pc = proc_cache_new("/proc");
+	struct proc_info pi;
+	uint16_t port;
+	int fd;
+
+	if (diag_fd == -1)
+		return;
+	proc_cache_set_events_live(pc, _i);
+	ck_assert_int_eq(proc_cache_rescan(pc), 0);
+	fd = bound(SOCK_STREAM, &port);
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino_of(fd), &pi), 0);
+	ck_assert_str_eq(pi.id.comm, "test_attributio");
+	ck_assert_int_eq(prctl(PR_SET_NAME, "renamed-worker"), 0);
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino_of(fd), &pi), 0);
+	ck_assert_str_eq(pi.id.comm, _i ? "test_attributio" : "renamed-worker");
+	proc_cache_comm(pc, getpid());
+	ck_assert_int_eq(proc_cache_find_socket(pc, netns_ino, ino_of(fd), &pi), 0);
+	ck_assert_int_eq(pi.pid, getpid());
+	ck_assert_str_eq(pi.id.comm, "renamed-worker");
+	/* A pid the cache does not know: nothing to forget. */
+	proc_cache_comm(pc, 0);
+	close(fd);
+	proc_cache_free(pc);
+}
+END_TEST
+
 /* A socket created by a child, then owned by nobody once it exits; with
  * and without process events (cached holders vs re-read fds). */
 START_TEST(test_proc_cache_child)
@@ -304,6 +337,7 @@ static Suite *attribution_suite(void)
 	tcase_add_test(tc, test_unsupported);
 	tcase_add_test(tc, test_proc_cache_self);
 	tcase_add_loop_test(tc, test_proc_cache_child, 0, 2);
+	tcase_add_loop_test(tc, test_proc_cache_renamed, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
