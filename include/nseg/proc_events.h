@@ -1,7 +1,7 @@
 /*
  * Process events from the kernel's proc connector (fork, exec, exit and
- * renames of every process on the host), the event source that keeps the process
- * cache and namespace discovery current without polling /proc.
+ * renames of every process on the host), the event source that keeps the
+ * process cache and namespace discovery current without polling /proc.
  */
 #ifndef NSEG_PROC_EVENTS_H
 #define NSEG_PROC_EVENTS_H
