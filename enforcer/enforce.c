@@ -217,6 +217,7 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 		.native_queue = d->native_queue,
 		.queue_rate = d->cfg.queue_rate,
 		.queue_burst = d->cfg.queue_burst,
+		.replace_whole = w->replace_table,
 	};
 	struct nft_accept_rule *rules = NULL;
 	struct nft_peer_set *sets = NULL;
@@ -283,8 +284,10 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 oom:
 	snprintf(err, errlen, "out of memory");
 out:
-	if (rc == 0)
+	if (rc == 0) {
+		w->replace_table = 0;
 		tamper_applied(w);
+	}
 	free(rules);
 	free(sets);
 	free(addrs);

@@ -23,6 +23,7 @@
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_batch.h"
 #include "nseg/nft_table.h"
+#include "nseg/nft_table_objs.h"
 
 #define NFT_TABLE_TIMEOUT_MS 5000
 
@@ -558,13 +559,13 @@ int nft_table_build_delete(struct nft_batch *b)
 	return nft_table_add_table(b, NFT_MSG_DELTABLE, "delete table");
 }
 
-int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
+/* The sets, the two hooked chains (created, or kept as they are) and all
+ * the rules, into a table that exists and holds none of them. */
+static int nft_table_build_body(struct nft_batch *b,
+				const struct nft_table_opts *o)
 {
 	char what[64];
 
-	if (nft_table_build_delete(b) == -1 ||
-	    nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1)
-		return -1;
 	if (o->enforce && nft_enforce_add_sets(b, o->enforce) == -1)
 		return -1;
 	for (size_t i = 0; i < 2; i++) {
@@ -609,17 +610,41 @@ int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
 	return 0;
 }
 
+int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o)
+{
+	if (nft_table_build_delete(b) == -1 ||
+	    nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1)
+		return -1;
+	return nft_table_build_body(b, o);
+}
+
+int nft_table_build_in_place(struct nft_batch *b,
+			     const struct nft_table_opts *o,
+			     const struct nft_table_objs *old)
+{
+	if (nft_table_add_table(b, NFT_MSG_NEWTABLE, "add table") == -1 ||
+	    nft_table_objs_build_empty(b, old) == -1)
+		return -1;
+	return nft_table_build_body(b, o);
+}
+
+/* One transaction: o's table replacing the whole table (old NULL), or
+ * built in the table emptied of old, or (o NULL) the table deleted. */
 static int nft_table_run(struct mnl_socket *nl, const struct nft_table_opts *o,
-			 int check_only, char *err, size_t errlen)
+			 const struct nft_table_objs *old, int check_only,
+			 char *err, size_t errlen)
 {
 	struct nft_batch *b = nft_batch_new((uint32_t)time(NULL), check_only);
-	int rc = -1;
+	int rc = -1, built;
 
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((o ? nft_table_build(b, o) : nft_table_build_delete(b)) == -1) {
+	built = !o ? nft_table_build_delete(b)
+	      : old ? nft_table_build_in_place(b, o, old)
+		    : nft_table_build(b, o);
+	if (built == -1) {
 		snprintf(err, errlen, "building the nftables batch failed");
 		goto out;
 	}
@@ -632,12 +657,25 @@ out:
 int nft_table_apply(struct mnl_socket *nl, const struct nft_table_opts *o,
 		    char *err, size_t errlen)
 {
-	return nft_table_run(nl, o, 0, err, errlen);
+	struct nft_table_objs old;
+	int rc;
+
+	if (o->replace_whole || nft_table_objs_read(nl, &old) == -1)
+		return nft_table_run(nl, o, NULL, 0, err, errlen);
+	rc = nft_table_run(nl, o, &old, 0, err, errlen);
+	nft_table_objs_release(&old);
+	/* Hooked chains someone changed (priority, type) cannot be kept:
+	 * then the whole table goes, and what waits in the queue with it. */
+	if (rc == -1) {
+		log_warnx("nft: in place: %s; replacing the table", err);
+		rc = nft_table_run(nl, o, NULL, 0, err, errlen);
+	}
+	return rc;
 }
 
 int nft_table_remove(struct mnl_socket *nl, char *err, size_t errlen)
 {
-	return nft_table_run(nl, NULL, 0, err, errlen);
+	return nft_table_run(nl, NULL, NULL, 0, err, errlen);
 }
 
 /* Child side of the probe: exit 0 = native queue works, 1 = it does not,
@@ -657,7 +695,7 @@ static int nft_table_probe_child(void)
 		return 2;
 	/* A dry run is enough: the kernel resolves the expression type while
 	 * validating the rule, then aborts the transaction. */
-	rc = nft_table_run(nl, &o, 1, err, sizeof(err));
+	rc = nft_table_run(nl, &o, NULL, 1, err, sizeof(err));
 	mnl_socket_close(nl);
 	if (rc == 0)
 		return 0;

@@ -26,6 +26,7 @@ static void tamper_repair(struct nsw *w)
 	char err[512], label[300];
 
 	w->tamper.repaired_ms = evloop_now_ms(d->loop);
+	w->replace_table = 1;
 	if (enforce_compile(w, err, sizeof(err)) == -1) {
 		d->tamper_repair_errors++;
 		log_warnx("%s: repairing table inet nseg: %s",

@@ -89,6 +89,9 @@ struct nsw {
 	struct nsw_server servers[NSW_SERVERS];
 	int mode;             /* enum policy_mode its table was compiled for */
 	int capture; /* its table follows connections NFQUEUE_CAPTURE marks */
+	/* The next compile replaces the whole table: someone else changed
+	 * it, and emptying it in place might keep what they added. */
+	int replace_table;
 	char compiled_for[NSEG_NAME_MAX]; /* the workload that table is for */
 	struct nsw_set *sets; /* sets of that table (enforce.c) */
 	uint64_t rate_limited_seen; /* rate-limit counter already alerted */

@@ -62,6 +62,10 @@ struct nft_table_opts {
 	int capture;
 	uint16_t capture_group;
 	uint32_t capture_snaplen;
+	/* nft_table_apply: delete the whole table and build it anew (a
+	 * repair after someone else changed it), rather than empty it in
+	 * place, which keeps the packets waiting in the queue. */
+	int replace_whole;
 };
 
 /* The mark nsegd gives a packet it wants rejected ("nseg"). */
@@ -104,6 +108,14 @@ int nft_table_tag(struct nftnl_rule *r, const char *tag);
  * sees a half-built table and an existing one is replaced in place. */
 int nft_table_build(struct nft_batch *b, const struct nft_table_opts *o);
 
+/* Appends the messages that build o's table in the existing table (or a
+ * new one) after emptying it of old's chains and sets and of every rule:
+ * its hooked chains stay, and so do the packets waiting in the queue. */
+struct nft_table_objs;
+int nft_table_build_in_place(struct nft_batch *b,
+			     const struct nft_table_opts *o,
+			     const struct nft_table_objs *old);
+
 /* Appends the messages that delete the table (create first, so deleting a
  * missing table is not an error). */
 int nft_table_build_delete(struct nft_batch *b);
@@ -120,8 +132,11 @@ struct nftnl_rule *nft_table_capture_start_rule(const char *chain,
 struct nftnl_rule *nft_table_capture_rule(const char *chain,
 					  const struct nft_table_opts *o);
 
-/* Installs (or replaces) the table in the netns the netlink socket nl was
- * opened in. Returns 0, or -1 with a message in err. */
+/* Installs the table in the netns the netlink socket nl was opened in,
+ * or rebuilds it: in place, keeping the hooked chains (and the packets
+ * queued through them), unless o->replace_whole or the in-place
+ * transaction fails; then the whole table is replaced. Returns 0, or -1
+ * with a message in err. */
 int nft_table_apply(struct mnl_socket *nl, const struct nft_table_opts *o,
 		    char *err, size_t errlen);
 

@@ -9,20 +9,25 @@
 #include <check.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "nseg/edge.h"
+#include "nseg/netns.h"
+#include "nseg/nfqueue.h"
 #include "nseg/nft_counters.h"
 #include "nseg/nft_enforce.h"
 #include "nseg/nft_table.h"
 #include "nseg/pkt.h"
 
+#include "fixture_child.h"
 #include "fixture_netns.h"
 
 #define SKIP FIXTURE_SKIP
@@ -394,6 +399,99 @@ START_TEST(test_kernel_enforce_compat)
 }
 END_TEST
 
+static int requeue_accept(const struct nfqueue_packet *p, void *arg)
+{
+	(void)p;
+	(*(int *)arg)++;
+	return NF_ACCEPT;
+}
+
+/* Whether the next rebuild of the requeue test replaces the whole table. */
+static int requeue_replace_whole;
+
+/* A datagram waits in the queue for its verdict while the table is
+ * rebuilt (rules and sets changed); then it gets its verdict. Returns 0
+ * when it was delivered, 1 when the rebuild lost it. */
+static int kernel_child_requeue(void)
+{
+	struct nseg_addr p0[1] = {addr("127.0.0.9")};
+	struct nft_peer_set sets[1] = {{"p0", p0, 1}};
+	struct nft_accept_rule rule = {.dir = NSEG_EGRESS,
+				       .proto = IPPROTO_UDP,
+				       .port = 5555,
+				       .set = 0,
+				       .id = 0};
+	struct nft_table_opts o = {.queue_num = 4300,
+				   .fail_open = 0,
+				   .native_queue = native_queue};
+	struct nft_enforce e = {.opts = &o, .sets = sets, .n_sets = 1,
+				.rules = &rule, .n_rules = 1};
+	struct nfqueue_opts qo = {.queue_num = 4300, .maxlen = 16,
+				  .copy_range = 128};
+	struct pollfd pfd = {.events = POLLIN};
+	struct mnl_socket *nl;
+	struct nfqueue *q;
+	int rc, nsfd, rx, verdicts = 0, got;
+	char err[256];
+
+	o.enforce = &e;
+	if ((rc = fixture_netns_enter()))
+		return rc;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return SKIP;
+	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netns_init() == -1 || nsfd == -1)
+		FAIL("netns: %s", strerror(errno));
+	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
+		FAIL("apply: %s", err);
+	q = nfqueue_open(nsfd, &qo, requeue_accept, &verdicts, err,
+			 sizeof(err));
+	rx = udp_bind("127.0.0.1", 7020);
+	if (!q || rx == -1)
+		FAIL("queue or bind: %s", q ? strerror(errno) : err);
+	if (udp_send("127.0.0.1", 7020) == -1)
+		FAIL("send: %s", strerror(errno));
+	pfd.fd = nfqueue_fd(q);
+	if (poll(&pfd, 1, 2000) != 1)
+		FAIL("nothing queued");
+	/* Another workload's table: other sets, other rules. */
+	p0[0] = addr("127.0.0.8");
+	rule.port = 5556;
+	o.replace_whole = requeue_replace_whole;
+	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
+		FAIL("rebuild: %s", err);
+	/* Its verdict on the way out; on loopback it is queued once more on
+	 * its way in (still a new connection): verdicts for a while. */
+	for (int i = 0; i < 10 && !(got = delivered(rx)); i++)
+		if (nfqueue_dispatch(q) == -1)
+			FAIL("dispatch: %s", strerror(errno));
+	nfqueue_close(q);
+	close(rx);
+	close(nsfd);
+	mnl_socket_close(nl);
+	netns_shutdown();
+	return got ? 0 : 1;
+}
+
+/* A recompile keeps the packets waiting for a verdict; replacing the
+ * whole table (a repair) loses them, as the kernel drops a queue whose
+ * hook goes: which shows the test can tell. */
+START_TEST(test_kernel_rebuild_keeps_queue)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: needs root for a network namespace\n");
+		return;
+	}
+	native_queue = nft_table_probe_native_queue();
+	ck_assert_int_ne(native_queue, -1);
+	requeue_replace_whole = 0;
+	fixture_netns_run(kernel_child_requeue);
+	requeue_replace_whole = 1;
+	ck_assert_int_eq(fixture_child(kernel_child_requeue), 1);
+}
+END_TEST
+
 static Suite *nft_enforce_suite(void)
 {
 	Suite *s = suite_create("nft_enforce");
@@ -402,6 +500,7 @@ static Suite *nft_enforce_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_kernel_enforce);
 	tcase_add_test(tc, test_kernel_enforce_compat);
+	tcase_add_test(tc, test_kernel_rebuild_keeps_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
