@@ -274,6 +274,49 @@ void alerts_raise_tamper(struct alerts *a, const char *workload,
 	alerts_count(a, &t, 1, (int64_t)time(NULL), &created);
 }
 
+struct alerts_load_ctx {
+	struct alerts *a;
+	int64_t now;
+	struct alert_ent **tail;
+};
+
+static int alerts_load_cb(const struct store_alert *sa, void *arg)
+{
+	struct alerts_load_ctx *x = arg;
+	struct alerts *a = x->a;
+	struct alert_ent *e;
+
+	if (x->now - sa->time_first >= a->window_s)
+		return 0;
+	if (!(e = calloc(1, sizeof(*e))))
+		return -1;
+	e->a = *sa;
+	e->published = sa->count;
+	*x->tail = e;
+	x->tail = &e->next;
+	/* A scan's worth: the oldest open ones go first. */
+	if (++a->n > ALERTS_MAX) {
+		struct alert_ent *old = a->ents;
+
+		a->ents = old->next;
+		if (x->tail == &old->next)
+			x->tail = &a->ents;
+		free(old);
+		a->n--;
+	}
+	return 0;
+}
+
+int alerts_load(struct alerts *a, struct store *s)
+{
+	struct alerts_load_ctx x = { a, (int64_t)time(NULL), &a->ents };
+
+	while (*x.tail)
+		x.tail = &(*x.tail)->next;
+	return store_alerts_foreach(s, NULL, x.now - a->window_s, 0,
+				    alerts_load_cb, &x);
+}
+
 static void alerts_write_line(struct alerts *a, const char *line)
 {
 	int fd;

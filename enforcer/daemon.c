@@ -291,6 +291,9 @@ int daemon_init(struct daemon *d, char *err, size_t errlen)
 	daemon_runtime_paths(d);
 	if (daemon_open_store(d, err, errlen) == -1)
 		return -1;
+	if (alerts_load(d->alerts, d->store) == -1)
+		log_warnx("alerts: reading the open ones failed; a deviation "
+			  "seen again opens a new alert");
 	if (policy_dir_apply(d, err, errlen) == -1)
 		return -1;
 	if (!(d->cap = capture_mgr_new(d))) {

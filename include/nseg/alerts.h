@@ -22,6 +22,10 @@ struct enforce_ctx;
  * Caller owns the result. */
 struct alerts *alerts_new(const char *path, uint32_t window_s);
 void alerts_free(struct alerts *a);
+/* At start: the alerts of s whose window is still open, so that a
+ * deviation seen again after a restart counts into its alert instead of
+ * opening a second one. Returns 0 or -1 (errno). */
+int alerts_load(struct alerts *a, struct store *s);
 /* New file and window (SIGHUP); open alerts keep counting. */
 void alerts_configure(struct alerts *a, const char *path, uint32_t window_s);
 

@@ -77,6 +77,7 @@ t_ok "db's side alerted as ingress" t_wait_for 5 bash -c "\"$NSEGCTL\" --socket 
 t_ok "back to enforce" t_quiet t_ctl mode "$web" enforce
 t_ok "db back to enforce" t_quiet t_ctl mode "$db" enforce
 
+before_count=$(alerts "$web" | jq '[.[] | select(.action == "block" and .port == 5432)] | .[0].count')
 # kill -9: approved traffic still flows (in the kernel, and through the
 # queue's bypass for process-scoped edges with fail: open).
 kill -9 "$T_NSEGD_PID"
@@ -87,6 +88,10 @@ t_start_nsegd || exit 1
 t_eq "restarted: modes restored" "enforce" "$(t_ctl --json workloads | jq -r --arg n "$web" '.[] | select(.name == $n) | .mode')"
 t_eq "restarted: approved web->api" hello "$(get)"
 t_eq "restarted: unapproved web->db blocked" "" "$(dbq web)"
+# The same deviation within alert_window (1h): its alert counts on.
+blocks() { alerts "$web" | jq -c '[.[] | select(.action == "block" and .port == 5432)] | [length, (.[0].count > 1)]'; }
+t_ok "restarted: web->db counted into its alert" t_wait_for 5 bash -c "[ \"\$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json alerts --workload \"$web\" | jq '[.[] | select(.action == \"block\" and .port == 5432)] | .[0].count')\" -gt $before_count ]"
+t_eq "restarted: still one block alert for it" '[1,true]' "$(blocks)"
 t_eq "database intact" ok "$(sqlite3 "$T_DB" 'pragma integrity_check')"
 
 # SIGTERM keeps enforcement (stop_keeps_enforcement: true by default).

@@ -546,6 +546,40 @@ START_TEST(test_bounded)
 }
 END_TEST
 
+/* A restart: the alerts whose window is open are read back, and a
+ * deviation seen again counts into its alert; one whose window closed
+ * opens a new one. */
+START_TEST(test_load_after_restart)
+{
+	struct alerts *a = alerts_new("", 60);
+	struct nseg_edge_key k1 = key("web", "curl", "api", 8080);
+	struct nseg_edge_key k2 = key("web", "wget", "api", 8080);
+	struct alert_list l;
+
+	alerts_raise(a, &k2, &ctx0, "block", 1, NULL, &created);
+	fake_now += 30;
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
+	ck_assert_int_eq(alerts_flush(a, st), 0);
+	alerts_free(a);
+
+	fake_now += 40; /* k2's window has closed, k1's not */
+	a = alerts_new("", 60);
+	ck_assert_int_eq(alerts_load(a, st), 0);
+	ck_assert_uint_eq(alerts_pending(a), 0);
+	alerts_raise(a, &k1, &ctx0, "block", 1, NULL, &created);
+	ck_assert_int_eq(created, 0);
+	alerts_raise(a, &k2, &ctx0, "block", 1, NULL, &created);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(alerts_flush(a, st), 0);
+	list_alerts(st, &l);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_uint_eq(l.a[0].count, 1); /* k2, closed */
+	ck_assert_uint_eq(l.a[1].count, 2); /* k1, counted on */
+	ck_assert_uint_eq(l.a[2].count, 1); /* k2 again */
+	alerts_free(a);
+}
+END_TEST
+
 static Suite *alerts_suite(void)
 {
 	Suite *s = suite_create("alerts");
@@ -553,6 +587,7 @@ static Suite *alerts_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_load_after_restart);
 	tcase_add_test(tc, test_dedup);
 	tcase_add_test(tc, test_distinct);
 	tcase_add_test(tc, test_window_expiry);
