@@ -131,6 +131,7 @@ struct cmd_baseline_change {
 	const char *sub; /* "approve" or "reject" */
 	const char *workload;
 	int all;
+	int deviations; /* --all takes deviations seen only outside learning */
 	int any_process;
 	json_t *edges; /* array of ids, or NULL when none given */
 };
@@ -200,6 +201,8 @@ static int cmd_baseline_change_arg(struct cmd_baseline_change *ch, int argc,
 		ch->all = 1;
 	else if (approve && !strcmp(argv[*i], "--any-process"))
 		ch->any_process = 1;
+	else if (approve && !strcmp(argv[*i], "--include-deviations"))
+		ch->deviations = 1;
 	else if (argv[*i][0] == '-' && argv[*i][1])
 		return cli_usage_error("baseline",
 				       "unknown option '%s' for 'baseline %s'",
@@ -229,6 +232,9 @@ static int cmd_baseline_change_args(struct cmd_baseline_change *ch, int argc,
 	if (ch->all && ch->edges)
 		return cli_usage_error("baseline", "'--all' and '--edge' "
 						   "cannot be used together");
+	if (ch->deviations && !ch->all)
+		return cli_usage_error("baseline", "'--include-deviations' "
+						   "goes with '--all'");
 	if (!ch->all && !ch->edges)
 		return cli_usage_error(
 		    "baseline", "'baseline %s' needs %s", ch->sub,
@@ -244,6 +250,9 @@ static json_t *cmd_baseline_change_req(const struct cmd_baseline_change *ch)
 	if (!args)
 		return NULL;
 	if (ch->all && json_object_set_new(args, "all", json_true()) == -1)
+		goto fail;
+	if (ch->deviations &&
+	    json_object_set_new(args, "deviations", json_true()) == -1)
 		goto fail;
 	if (ch->edges && json_object_set(args, "edges", ch->edges) == -1)
 		goto fail;
@@ -268,6 +277,18 @@ static void cmd_baseline_change_print(const char *sub, const json_t *rec)
 	printf("%s %s edge%s of %s (baseline revision %s)\n",
 	       strcmp(sub, "approve") ? "rejected" : "approved", n,
 	       json_integer_value(changed) == 1 ? "" : "s", wl, rev);
+	if (json_integer_value(table_get(rec, "deviations_left")) > 0)
+		printf("left %lld edge%s seen only as deviations (in notify or "
+		       "enforce mode, blocked attempts among them): see "
+		       "'nsegctl baseline show %s'; --include-deviations "
+		       "approves them too\n",
+		       (long long)json_integer_value(
+			       table_get(rec, "deviations_left")),
+		       json_integer_value(table_get(rec, "deviations_left")) ==
+				       1
+			       ? ""
+			       : "s",
+		       wl);
 }
 
 static int cmd_baseline_change(const struct cli_opts *o, const char *sub,
@@ -323,8 +344,12 @@ const struct cli_cmd cmd_baseline_def = {
 	    "      The edges of WORKLOAD's baseline, of version V only when\n"
 	    "      given. After the command word, --version is this option,\n"
 	    "      not nsegctl's own --version.\n"
-	    "  approve WORKLOAD (--all | --edge ID...) [--any-process]\n"
-	    "      Approves every learned edge of WORKLOAD (--all), or the\n"
+	    "  approve WORKLOAD (--all [--include-deviations] | --edge ID...)\n"
+	    "          [--any-process]\n"
+	    "      Approves every learned edge of WORKLOAD seen while it was\n"
+	    "      learning (--all; with --include-deviations also those\n"
+	    "      seen only in notify or enforce mode, blocked attempts\n"
+	    "      among them), or the\n"
 	    "      edges given by ID (from 'baseline show'). --edge repeats\n"
 	    "      and takes lists: --edge 3,4 --edge 7. With\n"
 	    "      --any-process, an edge is approved for any process of\n"
@@ -334,7 +359,8 @@ const struct cli_cmd cmd_baseline_def = {
 	    "      Rejects the edges given by ID; the same output.\n"
 	    "\n"
 	    "With --json, approve and reject print the reply record\n"
-	    "{\"workload\", \"changed\", \"revision\"}.\n"
+	    "{\"workload\", \"changed\", \"revision\"} (approve --all adds\n"
+	    "\"deviations_left\").\n"
 	    "\n"
 	    "'show' columns: ID, DIR (egress or ingress), PROCESS\n"
 	    "(comm(exe) of the workload's process), PEER (a workload, host,\n"

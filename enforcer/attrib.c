@@ -313,7 +313,7 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	struct nseg_edge_key k;
 	struct nseg_pkt p;
 	const char *why;
-	int egress = hook == NF_INET_LOCAL_OUT, cheap;
+	int egress = hook == NF_INET_LOCAL_OUT, cheap, learning;
 
 	if (!buf || pkt_parse(buf, len, &p, &why) == -1 || p.is_fragment) {
 		d->unattributed[ATTRIB_BAD_PACKET]++;
@@ -354,12 +354,15 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	x.pkt = buf;
 	x.len = len;
 	x.p = &p;
-	if (learn_agg_record(d->agg, &k, daemon_now()) == -1 &&
+	/* A namespace that is not learning sees only deviations here (or
+	 * approved traffic, which is in its baseline already). */
+	learning = w->mode == POLICY_LEARN;
+	if (learn_agg_observe(d->agg, &k, daemon_now(), learning) == -1 &&
 	    errno == ENOSPC) {
 		/* Full: write what is pending, then count this one. An
 		 * invalid key (EINVAL) is counted by the learner and dropped. */
 		daemon_flush(d);
-		learn_agg_record(d->agg, &k, daemon_now());
+		learn_agg_observe(d->agg, &k, daemon_now(), learning);
 	}
 	return enforce_verdict(w, &k, &x);
 }

@@ -103,9 +103,11 @@ static void ctl_decide(struct ctl_conn *c, const json_t *args,
 	int all = json_is_true(json_object_get(args, "all"));
 	int any = json_is_true(json_object_get(args, "any_process"));
 	int64_t *ids = NULL, bad = 0, rev = 0;
+	uint64_t left = 0;
 	size_t n = 0;
 	char who[64];
 	int changed;
+	json_t *rec;
 
 	if (!wl)
 		return;
@@ -116,6 +118,10 @@ static void ctl_decide(struct ctl_conn *c, const json_t *args,
 	}
 	if (!all && ctl_edge_ids(c, args, cmd, &ids, &n) == -1)
 		return;
+	/* Deviations seen only in notify or enforce mode (blocked attempts
+	 * among them) are approved by --all only when asked. */
+	if (all && json_is_true(json_object_get(args, "deviations")))
+		all = STORE_DECIDE_ALL_DEVIATIONS;
 	/* Edges still in memory must be decidable too ("--all"). */
 	daemon_flush(d);
 	ctl_who(c, who, sizeof(who));
@@ -142,9 +148,13 @@ static void ctl_decide(struct ctl_conn *c, const json_t *args,
 			 state, who, (long long)rev);
 		ctl_baseline_reload(d, wl);
 	}
-	ctl_reply_record(c, json_pack("{s:s, s:i, s:I}", "workload", wl,
-				      "changed", changed, "revision",
-				      (json_int_t)rev));
+	rec = json_pack("{s:s, s:i, s:I}", "workload", wl, "changed", changed,
+			"revision", (json_int_t)rev);
+	if (rec && all == STORE_DECIDE_ALL &&
+	    store_edges_deviations(d->store, wl, &left) == 0)
+		json_object_set_new(rec, "deviations_left", json_integer(
+					    (json_int_t)left));
+	ctl_reply_record(c, rec);
 	ctl_reply_end(c);
 }
 

@@ -70,11 +70,15 @@ static int edge_json_usage(json_t *j, const struct store_edge *e)
 	return json_object_set_new(j, "last_used", json_string(used));
 }
 
-/* Where the approval came from; a policy's rule may span ports. */
+/* Where the edge came from: a deviation only, a policy (whose rule may
+ * span ports) or learning. */
 static int edge_json_policy(json_t *j, const struct store_edge *e)
 {
 	if (e->port_hi > e->key.port &&
 	    json_object_set_new(j, "port_hi", json_integer(e->port_hi)) == -1)
+		return -1;
+	if (e->deviation &&
+	    json_object_set_new(j, "deviation", json_true()) == -1)
 		return -1;
 	if (!e->origin[0])
 		return json_object_set_new(j, "origin", json_string("learned"));

@@ -11,6 +11,7 @@ struct learn_agg_entry {
 	uint64_t hash;
 	uint64_t count;
 	int64_t first, last;
+	int learning; /* seen at least once while its workload learned */
 	struct nseg_edge_key key; /* zero-filled past each string's NUL */
 };
 
@@ -152,7 +153,8 @@ static int learn_agg_grow(struct learn_agg *a)
 }
 
 static int learn_agg_insert(struct learn_agg *a, size_t slot, uint64_t h,
-			    const struct nseg_edge_key *k, int64_t now)
+			    const struct nseg_edge_key *k, int64_t now,
+			    int learning)
 {
 	struct learn_agg_entry *e;
 
@@ -168,6 +170,7 @@ static int learn_agg_insert(struct learn_agg *a, size_t slot, uint64_t h,
 	e->hash = h;
 	e->count = 1;
 	e->first = e->last = now;
+	e->learning = learning != 0;
 	learn_agg_key_copy(&e->key, k);
 	a->slots[slot] = (uint32_t)a->n++;
 	return 0;
@@ -186,6 +189,12 @@ static void learn_agg_bump(struct learn_agg_entry *e, int64_t now)
 int learn_agg_record(struct learn_agg *a, const struct nseg_edge_key *k,
 		     int64_t now)
 {
+	return learn_agg_observe(a, k, now, 1);
+}
+
+int learn_agg_observe(struct learn_agg *a, const struct nseg_edge_key *k,
+		      int64_t now, int learning)
+{
 	uint64_t h;
 	size_t i;
 	uint32_t idx;
@@ -201,11 +210,12 @@ int learn_agg_record(struct learn_agg *a, const struct nseg_edge_key *k,
 		if (a->entries[idx].hash == h &&
 		    learn_agg_key_eq(&a->entries[idx].key, k)) {
 			learn_agg_bump(&a->entries[idx], now);
+			a->entries[idx].learning |= learning != 0;
 			a->st.recorded++;
 			return 0;
 		}
 	}
-	if (learn_agg_insert(a, i, h, k, now) == -1) {
+	if (learn_agg_insert(a, i, h, k, now, learning) == -1) {
 		a->st.dropped++;
 		return -1;
 	}
@@ -239,7 +249,8 @@ static int learn_agg_write(struct learn_agg *a, struct store *s)
 		return -1;
 	for (size_t i = 0; i < a->n; i++) {
 		e = &a->entries[i];
-		if (store_edge_add(s, &e->key, e->count, e->first, e->last))
+		if (store_edge_add_seen(s, &e->key, e->count, e->first,
+					e->last, e->learning))
 			goto fail;
 	}
 	if (store_commit(s) == 0)

@@ -159,6 +159,11 @@ static const char *const store_migrations[] = {
 	"  'truncated', 'failed', 'evicted', 'interrupted')),"
 	" note TEXT NOT NULL DEFAULT ''"
 	") STRICT;",
+	/* v5: whether an edge was ever seen while its workload learned (0:
+	 * only as a deviation of notify or enforce mode, which approve
+	 * --all leaves alone). Edges from before were all "learned". */
+	"ALTER TABLE edges ADD COLUMN seen_learning INTEGER NOT NULL"
+	" DEFAULT 1 CHECK (seen_learning IN (0, 1));",
 };
 
 #define STORE_N_MIGRATIONS \
@@ -191,6 +196,8 @@ enum store_st {
 	ST_EDGE_OF_WL,
 	ST_EDGE_DECIDE,
 	ST_EDGES_DECIDE_ALL,
+	ST_EDGES_DECIDE_ALL_DEV,
+	ST_EDGES_DEV_ONLY,
 	ST_EDGES_APPROVED,
 	ST_ALERT_INSERT,
 	ST_ALERT_BUMP,
@@ -204,7 +211,7 @@ enum store_st {
 	"e.id, e.version, e.exe, e.comm, e.direction, e.peer, e.peer_exe,"  \
 	" e.peer_comm, e.protocol, e.port, e.state, e.count, e.first_seen," \
 	" e.last_seen, e.any_process, e.decided_by, e.decided_at, u.hits,"  \
-	" u.bytes, u.last_used, e.port_hi, e.origin"
+	" u.bytes, u.last_used, e.port_hi, e.origin, e.seen_learning"
 
 /*
  * An edge with the usage of the rule it folds into (policy.h): version and
@@ -259,7 +266,8 @@ static const char *const store_sql[ST_COUNT] = {
 		"UPDATE edges SET"
 		" count = " STORE_SAT_ADD("?11") ","
 		" first_seen = min(first_seen, ?12),"
-		" last_seen = max(last_seen, ?13)"
+		" last_seen = max(last_seen, ?13),"
+		" seen_learning = max(seen_learning, ?14)"
 		" WHERE workload_id = ?1 AND version = ?2 AND exe = ?3"
 		" AND comm = ?4 AND direction = ?5 AND peer = ?6"
 		" AND peer_exe = ?7 AND peer_comm = ?8 AND protocol = ?9"
@@ -267,8 +275,9 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_EDGE_INSERT] =
 		"INSERT INTO edges (workload_id, version, exe, comm, direction,"
 		" peer, peer_exe, peer_comm, protocol, port, count, first_seen,"
-		" last_seen)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		" last_seen, seen_learning)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14)",
 	[ST_EDGES_ALL] = "SELECT " EDGE_COLS EDGE_FROM
 			 " WHERE e.workload_id = ?1 ORDER BY e.id",
 	[ST_EDGES_VER] = "SELECT " EDGE_COLS EDGE_FROM
@@ -295,7 +304,16 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_EDGES_DECIDE_ALL] =
 		"UPDATE edges SET state = ?2, any_process = ?3, decided_by = ?4,"
 		" decided_at = ?5"
+		" WHERE workload_id = ?1 AND state = 'learned'"
+		" AND seen_learning = 1",
+	[ST_EDGES_DECIDE_ALL_DEV] =
+		"UPDATE edges SET state = ?2, any_process = ?3, decided_by = ?4,"
+		" decided_at = ?5"
 		" WHERE workload_id = ?1 AND state = 'learned'",
+	[ST_EDGES_DEV_ONLY] =
+		"SELECT count(*) FROM edges e JOIN workloads w"
+		" ON w.id = e.workload_id WHERE w.name = ?1"
+		" AND e.state = 'learned' AND e.seen_learning = 0",
 	[ST_EDGES_APPROVED] = "SELECT " EDGE_COLS EDGE_FROM
 			      " WHERE e.workload_id = ?1"
 			      " AND e.state = 'approved' ORDER BY e.id",
@@ -821,7 +839,7 @@ static void store_proto_text(int proto, char *buf, size_t len)
 
 static void store_edge_bind(sqlite3_stmt *st, int64_t wid,
 			    const struct nseg_edge_key *k, uint64_t count,
-			    int64_t first, int64_t last)
+			    int64_t first, int64_t last, int learning)
 {
 	char proto[8];
 
@@ -840,23 +858,33 @@ static void store_edge_bind(sqlite3_stmt *st, int64_t wid,
 			   count > INT64_MAX ? INT64_MAX : (int64_t)count);
 	sqlite3_bind_int64(st, 12, first);
 	sqlite3_bind_int64(st, 13, last);
+	sqlite3_bind_int(st, 14, learning != 0);
 }
 
 static int store_edge_upsert(struct store *s, int64_t wid,
 			     const struct nseg_edge_key *k, uint64_t count,
-			     int64_t first, int64_t last)
+			     int64_t first, int64_t last, int learning)
 {
-	store_edge_bind(s->st[ST_EDGE_UPDATE], wid, k, count, first, last);
+	store_edge_bind(s->st[ST_EDGE_UPDATE], wid, k, count, first, last,
+			learning);
 	if (store_run(s, ST_EDGE_UPDATE, __func__) == -1)
 		return -1;
 	if (sqlite3_changes(s->db) > 0)
 		return 0;
-	store_edge_bind(s->st[ST_EDGE_INSERT], wid, k, count, first, last);
+	store_edge_bind(s->st[ST_EDGE_INSERT], wid, k, count, first, last,
+			learning);
 	return store_run(s, ST_EDGE_INSERT, __func__);
 }
 
 int store_edge_add(struct store *s, const struct nseg_edge_key *k,
 		   uint64_t count, int64_t first_seen, int64_t last_seen)
+{
+	return store_edge_add_seen(s, k, count, first_seen, last_seen, 1);
+}
+
+int store_edge_add_seen(struct store *s, const struct nseg_edge_key *k,
+			uint64_t count, int64_t first_seen, int64_t last_seen,
+			int learning)
 {
 	int64_t wid;
 	int own, ok;
@@ -878,7 +906,7 @@ int store_edge_add(struct store *s, const struct nseg_edge_key *k,
 	wid = store_identity_ensure(s, k->workload, k->version, first_seen,
 				    last_seen);
 	ok = wid > 0 && store_edge_upsert(s, wid, k, count, first_seen,
-					  last_seen) == 0;
+					  last_seen, learning) == 0;
 	return store_op_end(s, own, ok);
 }
 
@@ -995,6 +1023,7 @@ static int store_row_edge(sqlite3_stmt *st, struct store_edge *e)
 	e->port_hi = sqlite3_column_type(st, 20) == SQLITE_NULL
 			     ? e->key.port
 			     : (uint16_t)sqlite3_column_int(st, 20);
+	e->deviation = sqlite3_column_int(st, 22) == 0;
 	return 0;
 }
 
@@ -1343,7 +1372,10 @@ static int store_decide_rows(struct store *s, int64_t wid, int all,
 	int changed = 0, rc;
 
 	if (all)
-		return store_decide_stmt(s, ST_EDGES_DECIDE_ALL, wid, d);
+		return store_decide_stmt(s, all == STORE_DECIDE_ALL_DEVIATIONS
+						    ? ST_EDGES_DECIDE_ALL_DEV
+						    : ST_EDGES_DECIDE_ALL,
+					 wid, d);
 	for (size_t i = 0; i < n_ids; i++) {
 		rc = store_edge_owned(s, ids[i], wid);
 		if (rc == 0) {
@@ -1402,6 +1434,25 @@ int store_edges_decide(struct store *s, const char *workload,
 	if (revision)
 		*revision = changed > 0 ? rev + 1 : rev;
 	return changed;
+}
+
+int store_edges_deviations(struct store *s, const char *workload,
+			   uint64_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_EDGES_DEV_ONLY];
+	int rc;
+
+	if (store_name_ok(workload, __func__) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, workload, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+	return store_fail(EIO);
 }
 
 int store_approved_foreach(struct store *s, const char *workload,

@@ -42,6 +42,11 @@ void learn_agg_free(struct learn_agg *a);
  */
 int learn_agg_record(struct learn_agg *a, const struct nseg_edge_key *k,
 		     int64_t now);
+/* As learn_agg_record(), saying whether k's workload is learning now
+ * (learning != 0) or k was seen as a deviation of notify or enforce mode
+ * (store_edge_add_seen()); learn_agg_record() is learning. */
+int learn_agg_observe(struct learn_agg *a, const struct nseg_edge_key *k,
+		      int64_t now, int learning);
 
 /*
  * Writes every pending edge to s in one transaction (the caller must not

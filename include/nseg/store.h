@@ -32,7 +32,7 @@
 #include "nseg/edge.h"
 
 /* The schema version this code writes and the newest it can open. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id of an nseg database ("nseg"). */
 #define STORE_APPLICATION_ID 0x6e736567
 /* The version of rules a policy file applies to every version. */
@@ -104,6 +104,13 @@ const char *store_edge_key_invalid(const struct nseg_edge_key *k);
  */
 int store_edge_add(struct store *s, const struct nseg_edge_key *k,
 		   uint64_t count, int64_t first_seen, int64_t last_seen);
+/* As store_edge_add(), saying whether k was seen while its workload
+ * learned (learning != 0) or only as a deviation of notify or enforce
+ * mode; an edge once seen learning stays so. store_edge_add() is
+ * learning. */
+int store_edge_add_seen(struct store *s, const struct nseg_edge_key *k,
+			uint64_t count, int64_t first_seen, int64_t last_seen,
+			int learning);
 
 struct store_edge {
 	int64_t id;
@@ -123,6 +130,8 @@ struct store_edge {
 	int64_t last_used;
 	uint16_t port_hi; /* == key.port but for a policy rule's port range */
 	char origin[NSEG_NAME_MAX + 8]; /* STORE_ORIGIN_LEARNED or _POLICY.. */
+	int deviation; /* only ever seen in notify or enforce mode, never
+			* while learning (STORE_DECIDE_ALL leaves it) */
 };
 
 /*
@@ -171,10 +180,17 @@ int store_workloads_foreach(struct store *s,
 int store_workload_touch(struct store *s, const char *workload,
 			 const char *version, int64_t now);
 
+/* all in store_edges_decide(): every learned edge seen while learning,
+ * or every learned edge, deviations seen only in notify/enforce too. */
+#define STORE_DECIDE_ALL 1
+#define STORE_DECIDE_ALL_DEVIATIONS 2
+
 /*
  * The operator's decision on edges of workload. Sets state ("approved" or
- * "rejected") of the edges whose ids are given, or, when all != 0, of every
- * edge of the workload in state 'learned' (ids are then ignored). An
+ * "rejected") of the edges whose ids are given, or, when all is
+ * STORE_DECIDE_ALL(_DEVIATIONS), of every edge of the workload in state
+ * 'learned' that was seen while learning (or of every one; ids are then
+ * ignored). An
  * approval records any_process (non-zero: approved for any process of the
  * workload); a rejection clears it. Re-deciding is allowed in any
  * direction; an edge already in the requested state (and any_process) is
@@ -194,6 +210,10 @@ int store_edges_decide(struct store *s, const char *workload,
 		       const char *state, int all, const int64_t *ids,
 		       size_t n_ids, int any_process, const char *who,
 		       int64_t now, int64_t *bad_id, int64_t *revision);
+/* How many learned edges of workload were only ever deviations (what
+ * STORE_DECIDE_ALL leaves). Returns 0 or -1 (logged). */
+int store_edges_deviations(struct store *s, const char *workload,
+			   uint64_t *n);
 
 /*
  * Sets the workload's mode ("learn", "notify", "enforce") and copies the

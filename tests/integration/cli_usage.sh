@@ -151,13 +151,16 @@ check "baseline --version needs a value" 2 err "'--version' needs" -- \
 	"$ctl" baseline show web --version
 check "command hint names the command" 2 err \
 	"Try 'nsegctl baseline --help'" -- "$ctl" baseline show
-check "per-command help" 0 out "approve WORKLOAD (--all | --edge ID...)" -- \
+check "per-command help" 0 out "approve WORKLOAD (--all [--include-deviations] | --edge ID...)" -- \
 	"$ctl" baseline --help
 check "baseline approve needs a workload" 2 err \
 	"'baseline approve' needs a WORKLOAD" -- "$ctl" baseline approve --all
 check "baseline approve needs --all or --edge" 2 err \
 	"'baseline approve' needs --all or --edge ID" -- \
 	"$ctl" baseline approve web
+check "baseline approve --include-deviations needs --all" 2 err \
+	"'--include-deviations' goes with '--all'" -- \
+	"$ctl" baseline approve web --edge 3 --include-deviations
 check "baseline approve --all and --edge" 2 err \
 	"'--all' and '--edge' cannot be used together" -- \
 	"$ctl" baseline approve web --edge 3 --all
@@ -261,6 +264,7 @@ cat >"$tmp/fixture.json" <<'EOF'
   "102:nope": {"error": {"code": 5, "message": "no workload 'nope'"}},
   "103": {"records": [{"workload": "web", "changed": 3, "revision": 7}]},
   "103:one": {"records": [{"workload": "one", "changed": 1, "revision": 8}]},
+  "103:dev": {"records": [{"workload": "dev", "changed": 2, "revision": 3, "deviations_left": 4}]},
   "103:nope": {"error": {"code": 5, "message": "no workload 'nope'"}},
   "104": {"records": [{"workload": "web", "changed": 2, "revision": 9}]},
   "105": {"records": [{"workload": "web", "mode": "enforce", "previous": "learn"}]},
@@ -386,6 +390,9 @@ sent() {
 
 sent "approve --all" '103 {"all":true,"workload":"web"}' -- \
 	"$ctl" --socket "$sock" baseline approve web --all
+sent "approve --all --include-deviations" \
+	'103 {"all":true,"deviations":true,"workload":"web"}' -- \
+	"$ctl" --socket "$sock" baseline approve web --all --include-deviations
 sent "approve --edge lists, repeated" \
 	'103 {"edges":[3,4,7],"workload":"web"}' -- \
 	"$ctl" --socket "$sock" baseline approve web --edge 3,4 --edge 7
@@ -424,6 +431,9 @@ check "approve output" 0 out "approved 3 edges of web (baseline revision 7)" -- 
 check "approve output, one edge" 0 out \
 	"approved 1 edge of one (baseline revision 8)" -- \
 	"$ctl" --socket "$sock" baseline approve one --edge 1
+check "approve output, deviations left" 0 out \
+	"left 4 edges seen only as deviations (in notify or enforce mode, blocked attempts among them): see 'nsegctl baseline show dev'; --include-deviations approves them too" -- \
+	"$ctl" --socket "$sock" baseline approve dev --all
 check "approve --json is the record" 0 out '"revision": 7' -- \
 	"$ctl" --socket "$sock" --json baseline approve web --all
 check "approve daemon error exits 1" 1 err "nsegctl: no workload 'nope'" -- \

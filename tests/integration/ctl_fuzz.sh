@@ -22,7 +22,9 @@ t_start_nsegd || exit 1
 A=netns:$T_PFX-a B=netns:$T_PFX-b
 t_eq "learn a->b" ok "$(t_conn a 10.66.0.2 7000)"
 
-out=$("$FUZZ" "$T_SOCK" "$N" "${NSEG_CTL_FUZZ_SEED:-$RANDOM}" "$A" "$B" 2>&1)
+seed=${NSEG_CTL_FUZZ_SEED:-$RANDOM}
+t_log "seed $seed (NSEG_CTL_FUZZ_SEED repeats this run)"
+out=$("$FUZZ" "$T_SOCK" "$N" "$seed" "$A" "$B" 2>&1)
 rc=$?
 t_log "$out"
 t_eq "$N random requests, each with a whole reply" 0 "$rc"
@@ -35,15 +37,15 @@ t_eq "the host's namespace has no more nseg tables than before" \
 
 # Whatever the requests changed, nsegd judges traffic by what it says:
 # a->b:7000 passes unless a or b enforces without that edge approved.
-passes() { # WORKLOAD DIRECTION: its side lets the connection through
+passes() { # WORKLOAD DIRECTION PEER: its side lets the connection through
 	local mode n
 	mode=$(t_ctl --json workloads | jq -r --arg w "$1" '.[] | select(.name == $w) | .mode')
-	n=$(t_ctl --json baseline show "$1" | jq --arg d "$2" '[.[] | select(.port == 7000 and .direction == $d and .state == "approved")] | length')
-	t_log "$1: mode $mode, $n approved $2 edges to 7000"
+	n=$(t_ctl --json baseline show "$1" | jq --arg d "$2" --arg p "$3" '[.[] | select(.direction == $d and .state == "approved" and .peer.identity == $p and .port <= 7000 and (.port_hi // .port) >= 7000)] | length')
+	t_log "$1: mode $mode, $n approved $2 edges with $3 covering 7000"
 	[ "$mode" != enforce ] || [ "$n" != 0 ]
 }
 want=blocked
-passes "$A" egress && passes "$B" ingress && want=ok
+passes "$A" egress "$B" && passes "$B" ingress "$A" && want=ok
 got=$(t_conn a 10.66.0.2 7000)
 [ "$got" = ok ] || got=blocked
 t_eq "a->b:7000 as nsegd's state says" "$want" "$got"

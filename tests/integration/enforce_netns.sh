@@ -94,6 +94,14 @@ t_ok "restarted: web->db counted into its alert" t_wait_for 5 bash -c "[ \"\$(\"
 t_eq "restarted: still one block alert for it" '[1,true]' "$(blocks)"
 t_eq "database intact" ok "$(sqlite3 "$T_DB" 'pragma integrity_check')"
 
+# approve --all after enforcing: the blocked attempts stay unapproved.
+dev() { t_ctl --json baseline show "$web" | jq -c '[.[] | select(.port == 5432) | [.state, .deviation]] | unique'; }
+t_eq "web->db recorded as a deviation" '[["learned",true]]' "$(dev)"
+out=$(t_ctl baseline approve "$web" --all)
+t_ok "approve --all says what it left ($out)" grep -q "^left [0-9]* edges\? seen only as deviations" <<<"$out"
+t_eq "web->db not approved" '[["learned",true]]' "$(dev)"
+t_eq "web->db still blocked" "" "$(dbq web)"
+
 # SIGTERM keeps enforcement (stop_keeps_enforcement: true by default).
 t_ok "clean stop" t_stop_nsegd
 t_ok "tables stay after SIGTERM in enforce mode" bash -c "ip netns exec $T_PFX-web nft list tables 2>/dev/null | grep -q 'inet nseg'"

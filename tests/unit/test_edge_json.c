@@ -163,6 +163,7 @@ static void fill_edge(struct store_edge *e, const struct edge_case *c)
 	e->last_used = c->last_used;
 	e->port_hi = k->port;
 	snprintf(e->origin, sizeof(e->origin), "learned");
+	e->deviation = 0;
 }
 
 static char *dump(const struct store_edge *e)
@@ -194,6 +195,11 @@ START_TEST(test_edge_policy)
 	e->port_hi = e->key.port;
 	s = dump(e);
 	ck_assert_ptr_null(strstr(s, "port_hi"));
+	ck_assert_ptr_null(strstr(s, "deviation"));
+	free(s);
+	e->deviation = 1;
+	s = dump(e);
+	ck_assert_ptr_nonnull(strstr(s, ",\"deviation\":true,"));
 	free(s);
 	free(e);
 }

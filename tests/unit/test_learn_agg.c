@@ -51,6 +51,7 @@ struct totals {
 		int port;
 		uint64_t count;
 		int64_t first, last;
+		int deviation;
 	} e[8];
 };
 
@@ -65,6 +66,7 @@ static int collect(const struct store_edge *e, void *arg)
 		t->e[t->n].count = e->count;
 		t->e[t->n].first = e->first_seen;
 		t->e[t->n].last = e->last_seen;
+		t->e[t->n].deviation = e->deviation;
 	}
 	t->n++;
 	t->sum += e->count;
@@ -349,6 +351,33 @@ START_TEST(test_many_edges)
 }
 END_TEST
 
+/* Seen while learning once is enough; only deviations stay deviations. */
+START_TEST(test_deviations)
+{
+	struct learn_agg *a = learn_agg_new(16);
+	struct nseg_edge_key k1 = key("web", "api", 80);
+	struct nseg_edge_key k2 = key("web", "db", 5432);
+	struct totals t;
+
+	ck_assert_int_eq(learn_agg_observe(a, &k1, 10, 0), 0);
+	ck_assert_int_eq(learn_agg_observe(a, &k1, 11, 1), 0);
+	ck_assert_int_eq(learn_agg_observe(a, &k1, 12, 0), 0);
+	ck_assert_int_eq(learn_agg_observe(a, &k2, 13, 0), 0);
+	ck_assert_int_eq(learn_agg_flush(a, st), 0);
+	t = totals("web");
+	ck_assert_uint_eq(t.n, 2);
+	ck_assert_int_eq(t.e[0].deviation, 0);
+	ck_assert_uint_eq(t.e[0].count, 3);
+	ck_assert_int_eq(t.e[1].deviation, 1);
+	/* Learned later (a new flush): not a deviation any more. */
+	ck_assert_int_eq(learn_agg_record(a, &k2, 20), 0);
+	ck_assert_int_eq(learn_agg_flush(a, st), 0);
+	t = totals("web");
+	ck_assert_int_eq(t.e[1].deviation, 0);
+	learn_agg_free(a);
+}
+END_TEST
+
 static Suite *learn_agg_suite(void)
 {
 	Suite *su = suite_create("learn_agg");
@@ -357,6 +386,7 @@ static Suite *learn_agg_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_aggregate_and_flush);
+	tcase_add_test(tc, test_deviations);
 	tcase_add_test(tc, test_garbage_after_nul);
 	tcase_add_test(tc, test_field_boundaries);
 	tcase_add_test(tc, test_failed_flush_keeps_pending);
