@@ -1,4 +1,6 @@
 #include <check.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -35,6 +37,19 @@ int fixture_netns_enter(void)
 		perror("lo up");
 		return FIXTURE_LO_FAILED;
 	}
+	return 0;
+}
+
+int fixture_netns_nft(struct mnl_socket **nl)
+{
+	int rc = fixture_netns_enter();
+
+	*nl = NULL;
+	if (rc)
+		return rc;
+	*nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!*nl || mnl_socket_bind(*nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return FIXTURE_SKIP;
 	return 0;
 }
 

@@ -16,6 +16,12 @@
  * FIXTURE_LO_FAILED: a child returns what is not 0. */
 int fixture_netns_enter(void);
 
+/* fixture_netns_enter(), then a bound netfilter netlink socket there in
+ * *nl (the caller closes it). Returns 0, or what a child returns
+ * (FIXTURE_SKIP also without a netfilter netlink socket). */
+struct mnl_socket;
+int fixture_netns_nft(struct mnl_socket **nl);
+
 /* Runs fn in a forked child (fixture_child) and fails the test unless it
  * returns 0. Not root, or fn returning FIXTURE_SKIP: the test is skipped,
  * with a line on stderr saying why. */

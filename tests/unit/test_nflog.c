@@ -825,13 +825,10 @@ static int kernel_child(void)
 	struct mnl_socket *nl;
 	int nsfd, l1, l2, rc;
 
-	if ((rc = fixture_netns_enter()))
+	if ((rc = fixture_netns_nft(&nl)))
 		return rc;
 	if (netns_init() == -1 || (nsfd = netns_open_pid(getpid())) == -1)
 		FAIL("netns: %s", strerror(errno));
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return SKIP;
 	l1 = tcp_listen(7001);
 	l2 = tcp_listen(7002);
 	if (l1 == -1 || l2 == -1)

@@ -221,11 +221,8 @@ static int kernel_child(void)
 	char err[256];
 	int rc;
 
-	if ((rc = fixture_netns_enter()))
+	if ((rc = fixture_netns_nft(&nl)))
 		return rc;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return FIXTURE_SKIP;
 	if (nft_digest_read(nl, &none, err, sizeof(err)) || none != NFT_DIGEST_NONE)
 		return 1;
 	if (apply_table(nl) || nft_digest_read(nl, &d1, err, sizeof(err)) ||

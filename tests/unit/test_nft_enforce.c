@@ -240,11 +240,8 @@ static int kernel_child(void)
 	char err[256];
 
 	o.enforce = &e;
-	if ((rc = fixture_netns_enter()))
+	if ((rc = fixture_netns_nft(&nl)))
 		return rc;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return SKIP;
 	rx5555 = udp_bind("127.0.0.1", 5555);
 	rx8080 = udp_bind("127.0.0.3", 8080);
 	rx7010 = udp_bind("127.0.0.1", 7010);
@@ -435,11 +432,8 @@ static int kernel_child_requeue(void)
 	char err[256];
 
 	o.enforce = &e;
-	if ((rc = fixture_netns_enter()))
+	if ((rc = fixture_netns_nft(&nl)))
 		return rc;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return SKIP;
 	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (netns_init() == -1 || nsfd == -1)
 		FAIL("netns: %s", strerror(errno));

@@ -183,11 +183,8 @@ static int kernel_child(int native, int capture)
 	char err[256];
 	int rc;
 
-	if ((rc = fixture_netns_enter()))
+	if ((rc = fixture_netns_nft(&nl)))
 		return rc;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		return FIXTURE_SKIP;
 	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
 		return 1;
 	/* Applying again replaces the table in one transaction. */
