@@ -18,6 +18,7 @@
 /* Distinct deviations tracked at once; past it the oldest written one is
  * forgotten (a later repeat starts a new alert). */
 #define ALERTS_MAX 4096
+_Static_assert(ALERTS_MAX > 1, "alerts_load_cb drops the head, never the tail");
 #define ALERTS_MAX_FOLLOWERS 32
 /* Open deviation alerts per workload before new ones fold into its flood
  * alert. */
@@ -137,19 +138,23 @@ static struct alert_ent *alerts_find_open(struct alerts *a,
 
 /* Counts n more of t: into the open alert of the same deviation, or a new
  * one (*created). Returns that alert, or NULL when it could not be kept. */
-static struct store_alert *alerts_count(struct alerts *a, const struct store_alert *t,
-			 uint64_t n, int64_t now, int *created)
+static struct store_alert *alerts_bump(struct alerts *a, struct alert_ent *e,
+				       uint64_t n, int64_t now)
+{
+	e->a.count += n;
+	e->a.time_last = now;
+	e->unwritten += n;
+	a->st.deduplicated++;
+	return &e->a;
+}
+
+/* A new alert for t, appended (ids follow the order raised). */
+static struct store_alert *alerts_add(struct alerts *a,
+				      const struct store_alert *t, uint64_t n,
+				      int64_t now, int *created)
 {
 	struct alert_ent *e, **pp;
 
-	*created = 0;
-	if ((e = alerts_find_open(a, t, now))) {
-		e->a.count += n;
-		e->a.time_last = now;
-		e->unwritten += n;
-		a->st.deduplicated++;
-		return &e->a;
-	}
 	alerts_evict(a, now);
 	if (a->n >= ALERTS_MAX || !(e = calloc(1, sizeof(*e)))) {
 		a->st.dropped++;
@@ -165,6 +170,16 @@ static struct store_alert *alerts_count(struct alerts *a, const struct store_ale
 	a->n++;
 	*created = 1;
 	return &e->a;
+}
+
+static struct store_alert *alerts_count(struct alerts *a,
+					const struct store_alert *t,
+					uint64_t n, int64_t now, int *created)
+{
+	struct alert_ent *e = alerts_find_open(a, t, now);
+
+	*created = 0;
+	return e ? alerts_bump(a, e, n, now) : alerts_add(a, t, n, now, created);
 }
 
 /* A flood or tamper alert: one per workload, no flow of its own. */
@@ -213,6 +228,7 @@ struct store_alert *alerts_raise(struct alerts *a,
 {
 	int64_t now = (int64_t)time(NULL);
 	struct store_alert t = { 0 }, *got;
+	struct alert_ent *e;
 
 	a->st.raised++;
 	memcpy(t.workload, k->workload, sizeof(t.workload));
@@ -232,12 +248,18 @@ struct store_alert *alerts_raise(struct alerts *a,
 		snprintf(t.baseline_version, sizeof(t.baseline_version), "%s",
 			 drift_from);
 	t.baseline = revision;
+	*created = 0;
+	/* One walk of the open alerts in the common case: a repeat. */
+	if ((e = alerts_find_open(a, &t, now)))
+		return alerts_bump(a, e, 1, now);
 	/* A scan: past ALERTS_DISTINCT_MAX open deviations of one workload,
 	 * new ones only count in its flood alert. */
-	if (!alerts_find_open(a, &t, now) &&
-	    alerts_open_of(a, t.workload, now) >= ALERTS_DISTINCT_MAX)
+	if (alerts_open_of(a, t.workload, now) >= ALERTS_DISTINCT_MAX) {
 		alerts_as_summary(&t, "flood");
-	got = alerts_count(a, &t, 1, now, created);
+		got = alerts_count(a, &t, 1, now, created);
+	} else {
+		got = alerts_add(a, &t, 1, now, created);
+	}
 	/* A flood alert stands for many flows: none of them is its own. */
 	return got && !alerts_is_summary(got) ? got : NULL;
 }
@@ -294,13 +316,12 @@ static int alerts_load_cb(const struct store_alert *sa, void *arg)
 	e->published = sa->count;
 	*x->tail = e;
 	x->tail = &e->next;
-	/* A scan's worth: the oldest open ones go first. */
+	/* A scan's worth: the oldest open ones go first (never the one
+	 * just added: ALERTS_MAX > 1). */
 	if (++a->n > ALERTS_MAX) {
 		struct alert_ent *old = a->ents;
 
 		a->ents = old->next;
-		if (x->tail == &old->next)
-			x->tail = &a->ents;
 		free(old);
 		a->n--;
 	}
