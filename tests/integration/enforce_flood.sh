@@ -8,10 +8,7 @@
 t_need jq
 t_init flood
 
-CB=$T_BUILD/bench/connbench
-CS=$T_BUILD/bench/connserver
-SF=$T_BUILD/bench/synflood
-[ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
+t_need_bench
 t_hosts flood cli srv
 t_config 'queue_rate: 300' 'queue_burst: 300' 'alert_window: 1h' 'alerts_file: ""'
 t_start_nsegd || exit 1

@@ -8,9 +8,7 @@
 t_need jq socat
 t_init recomp
 
-CB=$T_BUILD/bench/connbench
-CS=$T_BUILD/bench/connserver
-[ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
+t_need_bench
 t_hosts cli srv
 t_config 'alerts_file: ""' 'alert_window: 1h' 'tamper_check: 1s'
 t_start_nsegd || exit 1

@@ -7,9 +7,7 @@
 t_need jq sqlite3 socat
 t_init busy
 
-CB=$T_BUILD/bench/connbench
-CS=$T_BUILD/bench/connserver
-[ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
+t_need_bench
 LOCK_S=${NSEG_BUSY_LOCK_S:-4}
 MAX_MS=${NSEG_BUSY_MAX_MS:-500}
 

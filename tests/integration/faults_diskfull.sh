@@ -7,9 +7,7 @@
 t_need jq sqlite3 socat
 t_init dfull
 
-CB=$T_BUILD/bench/connbench
-CS=$T_BUILD/bench/connserver
-[ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
+t_need_bench
 NPORTS=200
 
 fs=$T_TMP/dbfs

@@ -8,9 +8,7 @@
 t_need jq sqlite3
 t_init kill9
 
-CB=$T_BUILD/bench/connbench
-CS=$T_BUILD/bench/connserver
-[ -x "$CB" ] && [ -x "$CS" ] || t_skip "bench programs not built"
+t_need_bench
 ROUNDS=${NSEG_KILL9_ROUNDS:-5}
 
 t_hosts cli srv lrn sink

@@ -7,8 +7,7 @@
 t_need jq nft
 t_init ovr
 
-SF=$T_BUILD/bench/synflood
-[ -x "$SF" ] || t_skip "bench programs not built"
+t_need_bench
 MAXLEN=32
 SYNS=300
 

@@ -252,6 +252,16 @@ t_need() { # t_need CMD...: skip unless each command exists
 	done
 }
 
+# t_need_bench: CB (connbench), CS (connserver) and SF (synflood) from
+# BUILD/bench; skip unless they were built.
+t_need_bench() {
+	CB=$T_BUILD/bench/connbench
+	CS=$T_BUILD/bench/connserver
+	SF=$T_BUILD/bench/synflood
+	[ -x "$CB" ] && [ -x "$CS" ] && [ -x "$SF" ] ||
+		t_skip "bench programs not built"
+}
+
 [ "$(id -u)" = 0 ] || t_skip "needs root (network namespaces)"
 
 # --- podman: real containers from a busybox-static root --------------------
