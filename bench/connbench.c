@@ -35,6 +35,10 @@
 
 #define CB_MAXCLIENTS 256
 
+enum cb_stage { CB_SOCKET, CB_CONNECT, CB_WRITE, CB_READ, CB_STAGES };
+static const char *const cb_stage_name[CB_STAGES] = { "socket", "connect", "write",
+						      "read" };
+
 struct cb_opts {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -51,6 +55,9 @@ struct cb_thread {
 	uint32_t *lat_us;
 	size_t n, cap;
 	uint64_t errors;
+	/* Why they failed, for the stderr summary: per stage, last errno. */
+	uint64_t failed[CB_STAGES];
+	int last_errno[CB_STAGES];
 };
 
 static uint64_t cb_now_ns(void)
@@ -76,6 +83,7 @@ static int cb_record(struct cb_thread *t, uint64_t ns)
 	return 0;
 }
 
+/* errno 0 when the peer closed before the whole response. */
 static int cb_read_full(int fd, size_t len)
 {
 	char buf[4096];
@@ -83,34 +91,46 @@ static int cb_read_full(int fd, size_t len)
 	while (len > 0) {
 		ssize_t n = read(fd, buf, len < sizeof(buf) ? len : sizeof(buf));
 
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
 			return -1;
+		}
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
-/* One connection; returns 0 when the full response arrived. */
-static int cb_one(const struct cb_opts *o, const char *req)
+/*
+ * One connection; returns 0 when the full response arrived, else -1 with
+ * *stage the step that failed (errno kept).
+ */
+static int cb_one(const struct cb_opts *o, const char *req, enum cb_stage *stage)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct timeval tv = { .tv_sec = 3 };
-	int one = 1, rc = -1;
+	int one = 1, rc = -1, err;
 	int fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	*stage = CB_SOCKET;
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	*stage = CB_CONNECT;
 	if (connect(fd, (const struct sockaddr *)&o->addr, o->addrlen) == -1)
 		goto out;
+	*stage = CB_WRITE;
 	if (write(fd, req, o->req_len) != (ssize_t)o->req_len)
 		goto out;
+	*stage = CB_READ;
 	rc = cb_read_full(fd, o->resp_len);
 out:
+	err = errno;
 	close(fd);
+	errno = err;
 	return rc;
 }
 
@@ -136,8 +156,12 @@ static void *cb_thread_run(void *arg)
 	while (cb_now_ns() < t->deadline_ns) {
 		uint64_t t0 = cb_now_ns();
 
-		if (cb_one(t->o, req) == -1) {
+		enum cb_stage stage;
+
+		if (cb_one(t->o, req, &stage) == -1) {
 			t->errors++;
+			t->failed[stage]++;
+			t->last_errno[stage] = errno;
 			/* Back off so a refused port does not spin the CPU
 			 * the other configurations are measured on. */
 			usleep(1000);
@@ -169,6 +193,25 @@ static uint32_t cb_pct(const uint32_t *v, size_t n, double pct)
 	return v[rank - 1];
 }
 
+/* On stderr, so the one stdout line keeps its shape. */
+static void cb_report_errors(const struct cb_thread *ts, int nt)
+{
+	for (int s = 0; s < CB_STAGES; s++) {
+		uint64_t n = 0;
+		int err = 0;
+
+		for (int i = 0; i < nt; i++) {
+			n += ts[i].failed[s];
+			if (ts[i].failed[s])
+				err = ts[i].last_errno[s];
+		}
+		if (n)
+			fprintf(stderr, "connbench: %llu failed at %s (last: %s)\n",
+				(unsigned long long)n, cb_stage_name[s],
+				err ? strerror(err) : "closed early");
+	}
+}
+
 static void cb_report(struct cb_thread *ts, int nt, double secs)
 {
 	size_t total = 0, k = 0;
@@ -189,6 +232,7 @@ static void cb_report(struct cb_thread *ts, int nt, double secs)
 		k += ts[i].n;
 	}
 	qsort(all, total, sizeof(*all), cb_cmp_u32);
+	cb_report_errors(ts, nt);
 	/* max_us last: scripts matching the older keys keep working. */
 	printf("conns=%zu rate=%.0f p50_us=%u p99_us=%u errors=%llu "
 	       "max_us=%u\n",

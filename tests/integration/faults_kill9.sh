@@ -72,10 +72,11 @@ for round in $(seq "$ROUNDS"); do
 	t_ok "round $round: every committed edge still there ($learned before, $after after)" \
 		test "$after" -ge "$learned"
 	t_start_nsegd || exit 1
-	out=$(bench 1)
+	out=$(bench 1 2>"$T_TMP/bench.err")
 	[ "$(key errors <<<"$out")" = 0 ] || {
-		t_log "errors after restart: alerts $(t_ctl --json alerts | jq -c '[.[] | {workload, port, exe: .process.exe, action, kind, count}]')"
-		t_log "$(t_ctl --json status | jq -c '{unattributed, netns: [.netns[] | {name, packets, queue_unseen, verdict_errors}]}')"
+		t_log "errors after restart: $out; $(tr '\n' ' ' <"$T_TMP/bench.err")"
+		t_log "alerts $(t_ctl --json alerts | jq -c '[.[] | {workload, port, exe: .process.exe, action, kind, count}]')"
+		t_log "$(t_ctl --json status | jq -c '{unattributed, netns: [.netns[] | select(.packets > 0)]}')"
 	}
 	t_ok "round $round: approved traffic after restart ($(key conns <<<"$out") conns, $(key errors <<<"$out") errors)" \
 		test "$(key conns <<<"$out")" -gt 10 -a "$(key errors <<<"$out")" = 0
