@@ -110,8 +110,8 @@ static int attrib_server_proc(struct nsw *w, uint8_t proto,
 		*reason = ATTRIB_NO_PROCESS;
 		return -1;
 	}
-	/* TCP_LISTEN, or an unconnected UDP socket (TCP_CLOSE). */
-	if (s.state == 10 || (proto == IPPROTO_UDP && s.state == 7)) {
+	if (s.state == SOCKDIAG_TCP_LISTEN ||
+	    (proto == IPPROTO_UDP && s.state == SOCKDIAG_TCP_CLOSE)) {
 		sv->pid = pi->pid;
 		sv->port = lport;
 		sv->proto = proto;
@@ -306,6 +306,33 @@ static int attrib_unjudged(struct nsw *w)
 	return w->mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
 }
 
+/*
+ * conntrack also calls "new" a TCP flow it picks up mid-stream (its entry
+ * expired or was flushed, or the flow predates the table): only a SYN
+ * without ACK opens a connection, and only it says which end is the
+ * server, so nothing is learned from it. Such a flow has a socket in the
+ * namespace; a segment written on a raw socket, to carry data past the
+ * rules without ever opening a connection, has none.
+ */
+static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
+			    int egress)
+{
+	struct daemon *d = w->d;
+	struct sockdiag_sock s;
+
+	if (w->mode != POLICY_LEARN &&
+	    (sockdiag_lookup(w->diag_fd, IPPROTO_TCP, egress ? &p->src : &p->dst,
+			     egress ? p->sport : p->dport,
+			     egress ? &p->dst : &p->src,
+			     egress ? p->dport : p->sport, &s) == -1 ||
+	     s.state == SOCKDIAG_TCP_LISTEN)) {
+		d->unattributed[ATTRIB_TCP_NO_SOCKET]++;
+		return attrib_unjudged(w);
+	}
+	d->unattributed[ATTRIB_MIDSTREAM]++;
+	return NF_ACCEPT;
+}
+
 int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 {
 	struct daemon *d = w->d;
@@ -319,15 +346,9 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 		d->unattributed[ATTRIB_BAD_PACKET]++;
 		return attrib_unjudged(w);
 	}
-	/* conntrack also calls "new" a TCP flow it picks up mid-stream
-	 * (after its entry expired or was flushed): only a SYN without ACK
-	 * opens a connection, and only it says which end is the server. The
-	 * table keeps those in the kernel; this guards the learner anyway. */
 	if (p.proto == IPPROTO_TCP && (p.tcp_flags & ATTRIB_TCP_OPEN_MASK) !=
-					      ATTRIB_TCP_SYN) {
-		d->unattributed[ATTRIB_MIDSTREAM]++;
-		return NF_ACCEPT;
-	}
+					      ATTRIB_TCP_SYN)
+		return attrib_midstream(w, &p, egress);
 	memset(&k, 0, sizeof(k));
 	k.dir = egress ? NSEG_EGRESS : NSEG_INGRESS;
 	k.proto = p.proto;

@@ -35,6 +35,7 @@ static const char *const ctl_reason_names[ATTRIB_REASONS] = {
 	[ATTRIB_OTHER_PROTO] = "other_protocol",
 	[ATTRIB_BAD_PACKET] = "bad_packet",
 	[ATTRIB_MIDSTREAM] = "tcp_midstream",
+	[ATTRIB_TCP_NO_SOCKET] = "tcp_no_socket",
 };
 
 struct ctl_counters {

@@ -292,10 +292,37 @@ int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len)
 	return nft_table_bitwise(r, mask, zero, len);
 }
 
+/*
+ * "meta l4proto ipv6-icmp icmpv6 type LO-HI accept": neighbour discovery
+ * (133-137) and multicast listener messages (130-132, 143), which
+ * conntrack leaves untracked by design. IPv6 needs them whatever the
+ * baseline says, and they are link-local: they carry nothing off the
+ * link.
+ */
+static struct nftnl_rule *nft_table_nd_rule(const char *chain, uint8_t lo,
+					    uint8_t hi)
+{
+	struct nftnl_rule *r = nft_table_rule_new(chain);
+	uint8_t icmpv6 = IPPROTO_ICMPV6;
+
+	if (!r)
+		return NULL;
+	if (nft_table_meta(r, NFT_META_L4PROTO) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &icmpv6, 1) ||
+	    nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) ||
+	    nft_table_range(r, &lo, &hi, 1) ||
+	    nft_table_add_verdict(r, NF_ACCEPT)) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* "meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept": a TCP
  * packet conntrack calls new without being an opening SYN is a flow it
- * picked up mid-stream (its entry expired or was flushed). Accepted in
- * the kernel: it opens nothing, and its ports would read backwards. */
+ * picked up mid-stream (its entry expired or was flushed). A learning
+ * table accepts it in the kernel: it opens nothing to learn, and its
+ * ports would read backwards. */
 static struct nftnl_rule *nft_table_midstream_rule(const char *chain)
 {
 	struct nftnl_rule *r = nft_table_rule_new(chain);
@@ -462,6 +489,18 @@ struct nftnl_rule *nft_table_capture_rule(const char *chain,
 	return r;
 }
 
+/*
+ * What reaches the rate limit and the queue: new flows, and the packets
+ * conntrack cannot place in one, which the chain's accepting policy would
+ * otherwise let past every rule: untracked (a notrack rule in any table of
+ * the namespace, which its root may write) and invalid (TCP flags no
+ * stack sends, which a raw socket can: a remote reader takes the payload
+ * all the same).
+ */
+#define NFT_TABLE_UNJUDGED                                        \
+	(NF_CT_STATE_BIT(IP_CT_NEW) | NF_CT_STATE_INVALID_BIT | \
+	 NF_CT_STATE_UNTRACKED_BIT)
+
 /* "ct state new limit rate over R/second burst B packets counter
  * accept|drop": what the queue would get beyond the rate stays in the
  * kernel, so one namespace's flood cannot starve nsegd (or the others). */
@@ -476,7 +515,7 @@ static struct nftnl_rule *nft_table_ratelimit_rule(const char *chain,
 		nftnl_expr_free(l);
 		return NULL;
 	}
-	if (nft_table_match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) == -1) {
+	if (nft_table_match_ct_state(r, NFT_TABLE_UNJUDGED) == -1) {
 		nftnl_expr_free(l);
 		nftnl_rule_free(r);
 		return NULL;
@@ -505,7 +544,7 @@ struct nftnl_rule *nft_table_queue_rule(const char *chain,
 
 	if (!r)
 		return NULL;
-	if (nft_table_match_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW)) == -1 ||
+	if (nft_table_match_ct_state(r, NFT_TABLE_UNJUDGED) == -1 ||
 	    nft_table_add_counter(r) == -1 || nft_table_add_queue(r, o) == -1 ||
 	    nft_table_tag(r, NFT_TAG_QUEUE) == -1) {
 		nftnl_rule_free(r);
@@ -589,8 +628,19 @@ static int nft_table_build_body(struct nft_batch *b,
 		if (nft_table_add_rule(b, nft_table_established_rule(chain),
 				       what) == -1)
 			return -1;
+		snprintf(what, sizeof(what), "add rule %s ipv6 nd", chain);
+		if (nft_table_add_rule(b, nft_table_nd_rule(chain, 130, 137),
+				       what) == -1 ||
+		    nft_table_add_rule(b, nft_table_nd_rule(chain, 143, 143),
+				       what) == -1)
+			return -1;
+		/* Learning, a flow conntrack picked up mid-stream passes:
+		 * there is nothing to enforce yet. Otherwise it goes the way of
+		 * a new one, and nsegd checks that a socket of the namespace
+		 * is behind it: a segment crafted on a raw socket has none. */
 		snprintf(what, sizeof(what), "add rule %s tcp midstream", chain);
-		if (nft_table_add_rule(b, nft_table_midstream_rule(chain),
+		if (!o->enforce &&
+		    nft_table_add_rule(b, nft_table_midstream_rule(chain),
 				       what) == -1)
 			return -1;
 		if (o->enforce &&

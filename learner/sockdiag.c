@@ -9,10 +9,6 @@
 
 #include "nseg/sockdiag.h"
 
-/* TCP states of sockets that are no process's (include/net/tcp_states.h). */
-#define SOCKDIAG_TCP_TIME_WAIT 6
-#define SOCKDIAG_TCP_NEW_SYN_RECV 12
-
 struct sockdiag_req {
 	struct nlmsghdr nlh;
 	struct inet_diag_req_v2 r;

@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make pkg-config clang libnftnl-dev libmnl-dev libnetfilter-queue-dev
 libpcap-dev libsqlite3-dev libyaml-dev libjansson-dev check libsubunit-dev
 nftables iptables iproute2 socat iperf3 busybox-static procps jq sqlite3 bc
-tcpdump
+tcpdump conntrack
 podman runc"
 
 missing=""

@@ -39,7 +39,8 @@ enum attrib_reason {
 	ATTRIB_ICMP,        /* ICMP: no per-socket lookup */
 	ATTRIB_OTHER_PROTO, /* neither TCP, UDP nor ICMP */
 	ATTRIB_BAD_PACKET,  /* unparsable packet (still accepted) */
-	ATTRIB_MIDSTREAM,   /* TCP picked up mid-stream by conntrack: ignored */
+	ATTRIB_MIDSTREAM,   /* TCP picked up mid-stream, a socket behind it */
+	ATTRIB_TCP_NO_SOCKET, /* TCP without SYN nor socket: crafted */
 	ATTRIB_REASONS
 };
 

@@ -12,6 +12,13 @@
 
 #include "nseg/pkt.h"
 
+/* Socket states as sock_diag reports them (the kernel's TCP_* states;
+ * an unconnected UDP socket reads as CLOSE). */
+#define SOCKDIAG_TCP_TIME_WAIT 6
+#define SOCKDIAG_TCP_CLOSE 7
+#define SOCKDIAG_TCP_LISTEN 10
+#define SOCKDIAG_TCP_NEW_SYN_RECV 12
+
 struct sockdiag_sock {
 	uint64_t inode; /* 0 for a socket no process holds (e.g. TIME_WAIT) */
 	uint32_t uid;

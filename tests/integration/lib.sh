@@ -74,7 +74,7 @@ t_done() {
 	echo "$((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
 	# What the daemon said last: CI's log is all a failure leaves.
 	[ "$T_FAILS" -gt 0 ] && [ -s "${T_TMP:-}/nsegd.log" ] &&
-		tail -n 30 "$T_TMP/nsegd.log" | sed 's/^/# nsegd: /'
+		tail -n 30 "$T_TMP/nsegd.log" | sed 's/^/# /'
 	[ "$T_FAILS" -eq 0 ]
 	exit $?
 }

@@ -1,9 +1,10 @@
 /*
  * The enforcing table against the real kernel, in a private network
  * namespace of a forked child: peer sets, any-process accept rules, a
- * process-scoped queue rule, CIDR rules and the rate limit apply; set
- * updates replace elements; the tagged rules' counters read back and move
- * when a packet crosses loopback. Skipped unless root.
+ * process-scoped queue rule, CIDR rules and the rate limit apply, and
+ * untracked packets meet the queue too; set updates replace elements; the
+ * tagged rules' counters read back and move when a packet crosses
+ * loopback. Skipped unless root.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -233,7 +234,7 @@ static int kernel_child(void)
 				.rules = rules,
 				.n_rules = sizeof(rules) / sizeof(rules[0])};
 	struct mnl_socket *nl;
-	int rx5555, rx8080, rx7010, rx7011;
+	int rx5555, rx8080, rx7010, rx7011, rx5557;
 	struct ctrs x;
 	uint64_t q0, e0;
 	int rc;
@@ -246,7 +247,9 @@ static int kernel_child(void)
 	rx8080 = udp_bind("127.0.0.3", 8080);
 	rx7010 = udp_bind("127.0.0.1", 7010);
 	rx7011 = udp_bind("127.0.0.1", 7011);
-	if (rx5555 == -1 || rx8080 == -1 || rx7010 == -1 || rx7011 == -1)
+	rx5557 = udp_bind("127.0.0.1", 5557);
+	if (rx5555 == -1 || rx8080 == -1 || rx7010 == -1 || rx7011 == -1 ||
+	    rx5557 == -1)
 		FAIL("bind: %s", strerror(errno));
 	if (nft_table_apply(nl, &o, err, sizeof(err)) == -1)
 		FAIL("apply: %s", err);
@@ -329,6 +332,23 @@ static int kernel_child(void)
 	if (q0 < 1 || ctr_get(&x, NFT_TAG_EDGE "0")->packets != e0)
 		FAIL("5556: queue %llu", (unsigned long long)q0);
 
+	/* Untracked (a notrack rule in a table of its own, which the
+	 * namespace's root may write): the queue still, never the chain's
+	 * accepting policy. */
+	if (system("nft 'add table ip t_notrack; add chain ip t_notrack out "
+		   "{ type filter hook output priority raw; }; add rule ip "
+		   "t_notrack out udp dport 5557 notrack'") != 0)
+		FAIL("nft: notrack rule");
+	if (udp_send("127.0.0.1", 5557) == -1)
+		FAIL("send 5557");
+	if (read_ctrs(nl, &x) == -1)
+		FAIL("counters: %s", strerror(errno));
+	if (ctr_get(&x, NFT_TAG_QUEUE)->packets != q0 + 1 || delivered(rx5557))
+		FAIL("untracked: queue %llu, want %llu, and not delivered",
+		     (unsigned long long)ctr_get(&x, NFT_TAG_QUEUE)->packets,
+		     (unsigned long long)(q0 + 1));
+	q0++;
+
 	/* The set now holds 127.0.0.2 only. */
 	if (nft_enforce_set_update(nl, &upd, err, sizeof(err)) == -1)
 		FAIL("set update: %s", err);
@@ -375,6 +395,7 @@ static int kernel_child(void)
 	close(rx8080);
 	close(rx7010);
 	close(rx7011);
+	close(rx5557);
 	mnl_socket_close(nl);
 	return 0;
 }
