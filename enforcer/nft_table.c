@@ -310,7 +310,8 @@ static struct nftnl_rule *nft_table_nd_rule(const char *chain, uint8_t lo,
 	if (nft_table_meta(r, NFT_META_L4PROTO) ||
 	    nft_table_cmp(r, NFT_CMP_EQ, &icmpv6, 1) ||
 	    nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) ||
-	    nft_table_range(r, &lo, &hi, 1) ||
+	    (lo == hi ? nft_table_cmp(r, NFT_CMP_EQ, &lo, 1)
+		      : nft_table_range(r, &lo, &hi, 1)) ||
 	    nft_table_add_verdict(r, NF_ACCEPT)) {
 		nftnl_rule_free(r);
 		return NULL;
