@@ -38,7 +38,7 @@ enum attrib_reason {
 	ATTRIB_NO_PROCESS,  /* socket found, no process holds it */
 	ATTRIB_ICMP,        /* ICMP: no per-socket lookup */
 	ATTRIB_OTHER_PROTO, /* neither TCP, UDP nor ICMP */
-	ATTRIB_BAD_PACKET,  /* unparsable packet (still accepted) */
+	ATTRIB_BAD_PACKET,  /* unparsable: dropped only when enforcing */
 	ATTRIB_MIDSTREAM,   /* TCP picked up mid-stream, a socket behind it */
 	ATTRIB_TCP_NO_SOCKET, /* TCP without SYN nor socket: crafted */
 	ATTRIB_REASONS
