@@ -326,11 +326,39 @@ static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
 			     egress ? &p->dst : &p->src,
 			     egress ? p->dport : p->sport, &s) == -1 ||
 	     s.state == SOCKDIAG_TCP_LISTEN)) {
+		char src[PKT_ADDR_STRLEN], dst[PKT_ADDR_STRLEN];
+
 		d->unattributed[ATTRIB_TCP_NO_SOCKET]++;
+		w->orphans++;
+		pkt_addr_to_str(&p->src, src, sizeof(src));
+		pkt_addr_to_str(&p->dst, dst, sizeof(dst));
+		snprintf(w->orphan_last, sizeof(w->orphan_last), "%s %s.%u > %s.%u",
+			 egress ? "out" : "in", src, p->sport, dst, p->dport);
 		return attrib_unjudged(w);
 	}
 	d->unattributed[ATTRIB_MIDSTREAM]++;
 	return NF_ACCEPT;
+}
+
+/* No alert: without a process nothing names the deviation, and a
+ * straggler of a closed connection looks the same. A line in the log
+ * every couple of seconds at most says where to look. */
+void attrib_log_orphans(struct daemon *d)
+{
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		char label[300];
+
+		if (w->orphans == w->orphans_logged)
+			continue;
+		log_warnx("%s: %llu TCP segment(s) with no socket behind them "
+			  "%s (last: %s): written on a raw socket, or stragglers "
+			  "of closed connections",
+			  nsw_label(w, label, sizeof(label)),
+			  (unsigned long long)(w->orphans - w->orphans_logged),
+			  w->mode == POLICY_ENFORCE ? "dropped" : "passed",
+			  w->orphan_last);
+		w->orphans_logged = w->orphans;
+	}
 }
 
 int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)

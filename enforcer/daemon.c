@@ -139,6 +139,7 @@ static void daemon_flush_timer(void *arg)
 		d->counters_ms = evloop_now_ms(d->loop);
 		enforce_poll_counters(d);
 		queue_health_poll(d);
+		attrib_log_orphans(d);
 	}
 	daemon_flush(d);
 	d->flush_timer = evloop_timer_add(d->loop, d->cfg.flush_interval_ms,

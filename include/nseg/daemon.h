@@ -104,6 +104,10 @@ struct nsw {
 	/* Queue overruns (queue_health.c): packets read when its table went
 	 * in, loss already counted for that table, loss in all. */
 	uint64_t q_base, q_unseen_seen, q_unseen;
+	/* TCP segments without SYN nor socket (attrib.c), how many were
+	 * logged, and the last one's addresses. */
+	uint64_t orphans, orphans_logged;
+	char orphan_last[2 * PKT_ADDR_STRLEN + 24];
 	struct nsw *next;
 };
 
@@ -195,6 +199,9 @@ int discovery_watch_pid(struct daemon *d, pid_t pid);
 /* --- attrib.c: one queued packet -> learned edge and verdict --- */
 /* Returns NF_ACCEPT or NF_DROP. */
 int attrib_packet(struct nsw *w, const uint8_t *pkt, size_t len, int hook);
+/* Logs, per namespace, the TCP segments without a socket since the last
+ * call: one line each, however many there were. */
+void attrib_log_orphans(struct daemon *d);
 /* Workload identity of a namespace (its container's, else netns:NAME). */
 void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
 			 size_t wlen, char *version, size_t vlen);

@@ -56,6 +56,8 @@ t_ok "enforcing: raw segments without flags sent" t_in a "$RAWTCP" -n 3 -p 43000
 t_ok "enforcing: nsegd found no socket behind them" \
 	t_wait_for 5 bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq .unattributed.tcp_no_socket) -ge $((n0 + 6)) ]"
 t_eq "enforcing: none reached b" 6 "$(arrived)"
+t_ok "enforcing: the log says so" t_wait_for 5 grep -q \
+	"segment(s) with no socket behind them dropped (last: out 10.66.0.1.4300[0-2] > 10.66.0.2.7001)" "$T_TMP/nsegd.log"
 
 # conntrack forgets the connection: its next segment is picked up
 # mid-stream, has bash's socket behind it, and passes.
