@@ -18,6 +18,7 @@
 #include "nseg/flow_memo.h"
 #include "nseg/icmp_socks.h"
 #include "nseg/netns.h"
+#include "nseg/nfqueue.h"
 #include "nseg/learn_agg.h"
 #include "nseg/log.h"
 #include "nseg/proc_cache.h"
@@ -306,13 +307,29 @@ static int attrib_unjudged(struct nsw *w)
 	return w->mode == POLICY_ENFORCE ? NF_DROP : NF_ACCEPT;
 }
 
+/* A socket whose connection got past its handshake's first SYN: what a
+ * forgotten flow has. SYN_SENT does not count: a connect() to a blocked
+ * peer leaves one (its SYN dropped) for raw segments to hide behind;
+ * nor do LISTEN (the kernel's fallback for any segment to a served port)
+ * and CLOSE. */
+static int attrib_connected(const struct sockdiag_sock *s)
+{
+	return s->state != SOCKDIAG_TCP_SYN_SENT &&
+	       s->state != SOCKDIAG_TCP_CLOSE &&
+	       s->state != SOCKDIAG_TCP_LISTEN;
+}
+
 /*
  * conntrack also calls "new" a TCP flow it picks up mid-stream (its entry
  * expired or was flushed, or the flow predates the table): only a SYN
  * without ACK opens a connection, and only it says which end is the
- * server, so nothing is learned from it. Such a flow has a socket in the
- * namespace; a segment written on a raw socket, to carry data past the
- * rules without ever opening a connection, has none.
+ * server, so nothing is learned from it. Such a flow has a connected
+ * socket in the namespace; a segment written on a raw socket, to carry
+ * data past the rules without ever opening a connection, has none.
+ * Enforcing, one coming in is reset, as the kernel would without the
+ * table (a peer whose idle connection the server has forgotten learns it
+ * at once instead of retrying for minutes), and never reaches a raw
+ * socket's reader; one going out is dropped.
  */
 static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
 			    int egress)
@@ -325,7 +342,7 @@ static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
 			     egress ? p->sport : p->dport,
 			     egress ? &p->dst : &p->src,
 			     egress ? p->dport : p->sport, &s) == -1 ||
-	     s.state == SOCKDIAG_TCP_LISTEN)) {
+	     !attrib_connected(&s))) {
 		char src[PKT_ADDR_STRLEN], dst[PKT_ADDR_STRLEN];
 
 		d->unattributed[ATTRIB_TCP_NO_SOCKET]++;
@@ -334,6 +351,8 @@ static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
 		pkt_addr_to_str(&p->dst, dst, sizeof(dst));
 		snprintf(w->orphan_last, sizeof(w->orphan_last), "%s %s.%u > %s.%u",
 			 egress ? "out" : "in", src, p->sport, dst, p->dport);
+		if (w->mode == POLICY_ENFORCE && !egress)
+			return NFQUEUE_REJECT;
 		return attrib_unjudged(w);
 	}
 	d->unattributed[ATTRIB_MIDSTREAM]++;

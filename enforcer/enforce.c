@@ -248,7 +248,9 @@ int enforce_compile(struct nsw *w, char *err, size_t errlen)
 	to.capture = w->capture;
 	to.capture_group = d->cfg.queue_num;
 	to.capture_snaplen = d->cfg.capture.snaplen;
-	if (w->mode == POLICY_ENFORCE && d->cfg.block_reject)
+	/* With block: drop too: segments without a socket coming in are
+	 * reset (attrib.c). */
+	if (w->mode == POLICY_ENFORCE)
 		to.reject_mark = NFT_REJECT_MARK;
 	if (w->mode == POLICY_LEARN) {
 		enforce_free_sets(w);

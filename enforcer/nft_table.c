@@ -293,25 +293,30 @@ int nft_table_mask(struct nftnl_rule *r, const void *mask, uint32_t len)
 }
 
 /*
- * "meta l4proto ipv6-icmp icmpv6 type LO-HI accept": neighbour discovery
- * (133-137) and multicast listener messages (130-132, 143), which
- * conntrack leaves untracked by design. IPv6 needs them whatever the
- * baseline says, and they are link-local: they carry nothing off the
- * link.
+ * "meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type LO-HI ip6 hoplimit
+ * H accept": neighbour discovery (133-137, hop limit 255) and multicast
+ * listener messages (130-132, 143, hop limit 1), which conntrack leaves
+ * untracked by design and IPv6 needs whatever the baseline says. Their
+ * hop limits keep them on the link as sent by a stack; a raw socket can
+ * still address one to a remote host (README, limits).
  */
 static struct nftnl_rule *nft_table_nd_rule(const char *chain, uint8_t lo,
-					    uint8_t hi)
+					    uint8_t hi, uint8_t hoplimit)
 {
 	struct nftnl_rule *r = nft_table_rule_new(chain);
-	uint8_t icmpv6 = IPPROTO_ICMPV6;
+	uint8_t ipv6 = NFPROTO_IPV6, icmpv6 = IPPROTO_ICMPV6;
 
 	if (!r)
 		return NULL;
-	if (nft_table_meta(r, NFT_META_L4PROTO) ||
+	if (nft_table_meta(r, NFT_META_NFPROTO) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &ipv6, 1) ||
+	    nft_table_meta(r, NFT_META_L4PROTO) ||
 	    nft_table_cmp(r, NFT_CMP_EQ, &icmpv6, 1) ||
 	    nft_table_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) ||
 	    (lo == hi ? nft_table_cmp(r, NFT_CMP_EQ, &lo, 1)
 		      : nft_table_range(r, &lo, &hi, 1)) ||
+	    nft_table_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 7, 1) ||
+	    nft_table_cmp(r, NFT_CMP_EQ, &hoplimit, 1) ||
 	    nft_table_add_verdict(r, NF_ACCEPT)) {
 		nftnl_rule_free(r);
 		return NULL;
@@ -630,9 +635,11 @@ static int nft_table_build_body(struct nft_batch *b,
 				       what) == -1)
 			return -1;
 		snprintf(what, sizeof(what), "add rule %s ipv6 nd", chain);
-		if (nft_table_add_rule(b, nft_table_nd_rule(chain, 130, 137),
+		if (nft_table_add_rule(b, nft_table_nd_rule(chain, 133, 137, 255),
 				       what) == -1 ||
-		    nft_table_add_rule(b, nft_table_nd_rule(chain, 143, 143),
+		    nft_table_add_rule(b, nft_table_nd_rule(chain, 130, 132, 1),
+				       what) == -1 ||
+		    nft_table_add_rule(b, nft_table_nd_rule(chain, 143, 143, 1),
 				       what) == -1)
 			return -1;
 		/* Learning, a flow conntrack picked up mid-stream passes:

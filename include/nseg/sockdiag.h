@@ -14,6 +14,7 @@
 
 /* Socket states as sock_diag reports them (the kernel's TCP_* states;
  * an unconnected UDP socket reads as CLOSE). */
+#define SOCKDIAG_TCP_SYN_SENT 2
 #define SOCKDIAG_TCP_TIME_WAIT 6
 #define SOCKDIAG_TCP_CLOSE 7
 #define SOCKDIAG_TCP_LISTEN 10

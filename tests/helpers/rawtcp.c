@@ -3,12 +3,16 @@
  * carry data past a firewall without ever opening a connection would: a
  * payload, no SYN before it, no socket behind it.
  *
- *   rawtcp [-n COUNT] [-p SPORT] [-f FLAGS] SRC DST DPORT PAYLOAD
+ *   rawtcp [-n COUNT] [-p SPORT] [-f FLAGS] [-c [-w SECONDS]] SRC DST DPORT PAYLOAD
  *
  * IPv4. Each segment has its own source port (SPORT, default 40000, and
  * up), so each is a flow conntrack has never seen. FLAGS are letters of
  * "fsrpau" (FIN SYN RST PSH ACK URG; default "pa") or "-" for none, which
- * conntrack calls invalid. Exits 0 when all were sent.
+ * conntrack calls invalid. With -c, a non-blocking connect() from each
+ * segment's address and port to DST:DPORT comes first and stays open
+ * SECONDS (default 3) after the segments were sent, while a firewall
+ * judges them: a socket in SYN_SENT (its SYN blocked) behind each. Exits
+ * 0 when all were sent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +26,8 @@
 #include <unistd.h>
 
 #define RAWTCP_MAX_PAYLOAD 1024
-#define RAWTCP_USAGE "usage: rawtcp [-n COUNT] [-p SPORT] [-f FLAGS] SRC DST DPORT PAYLOAD\n"
+#define RAWTCP_USAGE \
+	"usage: rawtcp [-n COUNT] [-p SPORT] [-f FLAGS] [-c [-w SECONDS]] SRC DST DPORT PAYLOAD\n"
 
 /* TCP header flag bits, in the order of their letters. */
 static const char rawtcp_letters[] = "fsrpau";
@@ -96,23 +101,49 @@ static int rawtcp_send(int fd, const struct sockaddr_in *src,
 	return 0;
 }
 
+/* A socket in SYN_SENT from src:sport to dst, or -1. */
+static int rawtcp_half_open(const struct sockaddr_in *src, uint16_t sport,
+			    const struct sockaddr_in *dst)
+{
+	struct sockaddr_in a = *src;
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	a.sin_port = htons(sport);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) == -1 &&
+	     errno != EINPROGRESS)) {
+		fprintf(stderr, "rawtcp: connect from port %u: %s\n", sport,
+			strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	struct sockaddr_in dst = { .sin_family = AF_INET };
-	long count = 1, sport = 40000, port;
-	int c, fd, flags = 0x18;
+	long count = 1, sport = 40000, hold = 3, port;
+	int c, fd, flags = 0x18, half_open = 0, held[10000];
 	char *end = "";
 
-	while ((c = getopt(argc, argv, "n:p:f:")) != -1) {
-		if (c == 'n')
+	while ((c = getopt(argc, argv, "n:p:f:cw:")) != -1) {
+		if (c == 'c')
+			half_open = 1;
+		else if (c == 'w')
+			hold = strtol(optarg, &end, 10);
+		else if (c == 'n')
 			count = strtol(optarg, &end, 10);
 		else if (c == 'p')
 			sport = strtol(optarg, &end, 10);
 		else if (c == 'f')
 			flags = rawtcp_flags(optarg);
 		if (c == '?' || *end || count < 1 || count > 10000 || sport < 1 ||
-		    sport + count > 65536 || flags == -1) {
+		    sport + count > 65536 || flags == -1 || hold < 0 || hold > 600) {
 			fprintf(stderr, RAWTCP_USAGE);
 			return 2;
 		}
@@ -130,10 +161,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rawtcp: raw socket: %s\n", strerror(errno));
 		return 1;
 	}
+	for (long i = 0; half_open && i < count; i++)
+		if ((held[i] = rawtcp_half_open(&src, (uint16_t)(sport + i), &dst)) == -1)
+			return 1;
 	for (long i = 0; i < count; i++)
 		if (rawtcp_send(fd, &src, &dst, (uint16_t)(sport + i), flags,
 				argv[optind + 3]) == -1)
 			return 1;
+	if (half_open)
+		sleep((unsigned)hold);
+	for (long i = 0; half_open && i < count; i++)
+		close(held[i]);
 	close(fd);
 	return 0;
 }

@@ -3,10 +3,12 @@
 # each of which must still meet nsegd:
 # - TCP segments written on a raw socket, no SYN, no socket behind them:
 #   conntrack picks each up as a flow mid-stream, or calls it invalid when
-#   its flags are nonsense (a remote reader takes the payload all the same);
+#   its flags are nonsense (a remote reader takes the payload all the same),
+#   also behind a socket left in SYN_SENT by a blocked connect();
 # - a notrack rule of its own (conntrack then follows nothing, so nothing
 #   is "new").
-# A real connection conntrack has forgotten keeps flowing.
+# A real connection conntrack has forgotten keeps flowing, and a segment
+# coming in with no socket behind it is reset, as the kernel would.
 . "$(dirname "$0")/lib.sh"
 t_need socat jq nft tcpdump conntrack
 t_init evade
@@ -21,12 +23,19 @@ t_config 'alerts_file: ""'
 t_start_nsegd || exit 1
 st() { t_ctl --json status | jq "$1"; }
 
-# What reaches b on port 7001 that is not a connection's SYN.
+# What b sees on ports 7001 and 7002.
 ip netns exec "$T_PFX-b" tcpdump -i any -nn -U -w "$T_TMP/b.pcap" \
-	'tcp dst port 7001 and tcp[tcpflags] & tcp-syn == 0' 2>"$T_TMP/td.err" &
+	'tcp port 7001 or tcp port 7002' 2>"$T_TMP/td.err" &
 T_PIDS+=("$!")
 t_wait_for 5 grep -q "listening on" "$T_TMP/td.err" || exit 1
-arrived() { tcpdump -nn -A -r "$T_TMP/b.pcap" 2>/dev/null | grep -c exfiltrated; }
+arrived() {
+	tcpdump -nn -A -r "$T_TMP/b.pcap" 'tcp dst port 7001 and tcp[tcpflags] & tcp-syn == 0' \
+		2>/dev/null | grep -c exfiltrated
+}
+resets_n() {
+	[ "$(tcpdump -nn -r "$T_TMP/b.pcap" 'src host 10.66.0.1 and src port 7002 and tcp[tcpflags] & tcp-rst != 0' \
+		2>/dev/null | wc -l)" -ge "$1" ]
+}
 arrived_n() { [ "$(arrived)" -ge "$1" ]; }
 
 # A connection bash keeps open to b's echo server, fed line by line.
@@ -53,11 +62,20 @@ t_eq "enforcing: 7001 is blocked" "" "$(t_conn a 10.66.0.2 7001)"
 n0=$(st .unattributed.tcp_no_socket)
 t_ok "enforcing: raw segments sent" t_in a "$RAWTCP" -n 3 -p 42000 10.66.0.1 10.66.0.2 7001 exfiltrated
 t_ok "enforcing: raw segments without flags sent" t_in a "$RAWTCP" -n 3 -p 43000 -f - 10.66.0.1 10.66.0.2 7001 exfiltrated
-t_ok "enforcing: nsegd found no socket behind them" \
-	t_wait_for 5 bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq .unattributed.tcp_no_socket) -ge $((n0 + 6)) ]"
+# (rawtcp holds those sockets 5 s, past nsegd's verdicts.)
+t_in a "$RAWTCP" -c -w 5 -n 3 -p 44000 10.66.0.1 10.66.0.2 7001 exfiltrated &
+held=$!
+T_PIDS+=("$held")
+t_ok "enforcing: nsegd found no connected socket behind them" \
+	t_wait_for 5 bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json status | jq .unattributed.tcp_no_socket) -ge $((n0 + 9)) ]"
+t_ok "enforcing: the SYN_SENT sockets were there all along" wait "$held"
 t_eq "enforcing: none reached b" 6 "$(arrived)"
 t_ok "enforcing: the log says so" t_wait_for 5 grep -q \
-	"segment(s) with no socket behind them dropped (last: out 10.66.0.1.4300[0-2] > 10.66.0.2.7001)" "$T_TMP/nsegd.log"
+	"segment(s) with no socket behind them dropped (last: out 10.66.0.1.4400[0-2] > 10.66.0.2.7001)" "$T_TMP/nsegd.log"
+
+# Coming in, with no socket behind them: reset (no listener on 7002).
+t_ok "enforcing: segments to a sent from b" t_in b "$RAWTCP" -n 2 -p 45000 10.66.0.2 10.66.0.1 7002 probe
+t_ok "enforcing: a resets them" t_wait_for 5 resets_n 2
 
 # conntrack forgets the connection: its next segment is picked up
 # mid-stream, has bash's socket behind it, and passes.
@@ -74,6 +92,8 @@ table ip evade {
 }
 EOF
 blocked_7001() { t_ctl --json alerts --workload "$a" | jq 'map(select(.port == 7001 and .action == "block")) | .[0].count // 0'; }
+blocked_7001_n() { [ "$(blocked_7001)" -ge "$1" ]; }
+t_ok "the blocked attempts are in their alert" t_wait_for 5 blocked_7001_n 1
 c0=$(blocked_7001)
 t_eq "untracked: 7001 still blocked" "" "$(t_conn a 10.66.0.2 7001)"
 t_ok "untracked: the attempt counted into the alert ($c0 before)" t_wait_for 5 bash -c "[ \$(\"$NSEGCTL\" --socket \"$T_SOCK\" --json alerts --workload \"$a\" | jq 'map(select(.port == 7001 and .action == \"block\")) | .[0].count') -gt $c0 ]"
