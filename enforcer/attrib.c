@@ -64,13 +64,13 @@ void attrib_nsw_identity(struct daemon *d, struct nsw *w, char *workload,
 static int attrib_local_proc(struct nsw *w, uint8_t proto,
 			     const struct nseg_addr *local, uint16_t lport,
 			     const struct nseg_addr *remote, uint16_t rport,
-			     int cheap, struct proc_info *pi,
+			     uint32_t ifindex, int cheap, struct proc_info *pi,
 			     enum attrib_reason *reason)
 {
 	struct sockdiag_sock s;
 
 	if (sockdiag_lookup(w->diag_fd, proto, local, lport, remote, rport,
-			    &s) == -1) {
+			    ifindex, &s) == -1) {
 		*reason = ATTRIB_NO_SOCKET;
 		return -1;
 	}
@@ -89,7 +89,8 @@ static int attrib_local_proc(struct nsw *w, uint8_t proto,
 static int attrib_server_proc(struct nsw *w, uint8_t proto,
 			      const struct nseg_addr *local, uint16_t lport,
 			      const struct nseg_addr *remote, uint16_t rport,
-			      struct proc_info *pi, enum attrib_reason *reason)
+			      uint32_t ifindex, struct proc_info *pi,
+			      enum attrib_reason *reason)
 {
 	struct nsw_server *sv = &w->servers[(lport ^ proto) % NSW_SERVERS];
 	uint64_t now = evloop_now_ms(w->d->loop);
@@ -102,7 +103,7 @@ static int attrib_server_proc(struct nsw *w, uint8_t proto,
 	    proc_cache_info(w->d->pc, sv->pid, pi) == 0)
 		return 0;
 	if (sockdiag_lookup_server(w->diag_fd, proto, local, lport, remote,
-				   rport, &s) == -1) {
+				   rport, ifindex, &s) == -1) {
 		*reason = ATTRIB_NO_SOCKET;
 		return -1;
 	}
@@ -133,8 +134,8 @@ static int attrib_icmp_cb(void *arg)
 {
 	struct attrib_icmp_args *a = arg;
 
-	/* /proc/self/net shows the tables of the namespace we are in. */
-	a->n = icmp_socks_candidates("/proc/self/net", a->family, a->id,
+	/* The tables of the namespace this thread is in. */
+	a->n = icmp_socks_candidates("/proc/thread-self/net", a->family, a->id,
 				     a->inodes, 16);
 	return 0;
 }
@@ -171,7 +172,8 @@ static int attrib_memo_proc(struct nsw *w, const struct nseg_pkt *p,
 
 /* The process on the peer's end, in watched namespace pw. For ingress the
  * peer is the client, whose namespace attributed this very packet on its
- * way out a moment ago (the flow memo); otherwise ask sock_diag there. */
+ * way out a moment ago (the flow memo); otherwise ask sock_diag there
+ * (with no interface: the packet's is one of this namespace's). */
 static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
 			    int egress, struct proc_info *pi)
 {
@@ -187,9 +189,9 @@ static int attrib_peer_proc(struct nsw *pw, const struct nseg_pkt *p,
 	}
 	if (egress)
 		return attrib_server_proc(pw, p->proto, &p->dst, p->dport,
-					  &p->src, p->sport, pi, &why);
+					  &p->src, p->sport, 0, pi, &why);
 	return attrib_local_proc(pw, p->proto, &p->src, p->sport, &p->dst,
-				 p->dport, 0, pi, &why);
+				 p->dport, 0, 0, pi, &why);
 }
 
 /* Names the peer: a watched namespace (workload and, when its socket is
@@ -245,7 +247,7 @@ static void attrib_peer(struct nsw *w, const struct nseg_pkt *p, int egress,
 /* Fills the local end of k: workload, version, process (and x's pid and
  * container, for alerts). */
 static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
-			 int cheap, struct nseg_edge_key *k,
+			 uint32_t ifindex, int cheap, struct nseg_edge_key *k,
 			 struct enforce_ctx *x)
 {
 	struct daemon *d = w->d;
@@ -256,12 +258,13 @@ static void attrib_local(struct nsw *w, const struct nseg_pkt *p, int egress,
 
 	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) && egress)
 		found = attrib_local_proc(w, p->proto, &p->src, p->sport,
-					  &p->dst, p->dport, cheap, &pi,
-					  &why) == 0 ||
+					  &p->dst, p->dport, ifindex, cheap,
+					  &pi, &why) == 0 ||
 			attrib_memo_proc(w, p, &pi) == 0;
 	else if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
 		found = attrib_server_proc(w, p->proto, &p->dst, p->dport,
-					   &p->src, p->sport, &pi, &why) == 0;
+					   &p->src, p->sport, ifindex, &pi,
+					   &why) == 0;
 	else if ((p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) &&
 		 egress)
 		found = attrib_icmp_proc(w, p, cheap, &pi, &why) == 0;
@@ -332,7 +335,7 @@ static int attrib_connected(const struct sockdiag_sock *s)
  * socket's reader; one going out is dropped.
  */
 static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
-			    int egress)
+			    int egress, uint32_t ifindex)
 {
 	struct daemon *d = w->d;
 	struct sockdiag_sock s;
@@ -341,7 +344,7 @@ static int attrib_midstream(struct nsw *w, const struct nseg_pkt *p,
 	    (sockdiag_lookup(w->diag_fd, IPPROTO_TCP, egress ? &p->src : &p->dst,
 			     egress ? p->sport : p->dport,
 			     egress ? &p->dst : &p->src,
-			     egress ? p->dport : p->sport, &s) == -1 ||
+			     egress ? p->dport : p->sport, ifindex, &s) == -1 ||
 	     !attrib_connected(&s))) {
 		char src[PKT_ADDR_STRLEN], dst[PKT_ADDR_STRLEN];
 
@@ -380,7 +383,8 @@ void attrib_log_orphans(struct daemon *d)
 	}
 }
 
-int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
+int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook,
+		  uint32_t ifindex)
 {
 	struct daemon *d = w->d;
 	struct enforce_ctx x = { 0 };
@@ -395,7 +399,7 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	}
 	if (p.proto == IPPROTO_TCP && (p.tcp_flags & ATTRIB_TCP_OPEN_MASK) !=
 					      ATTRIB_TCP_SYN)
-		return attrib_midstream(w, &p, egress);
+		return attrib_midstream(w, &p, egress, ifindex);
 	memset(&k, 0, sizeof(k));
 	k.dir = egress ? NSEG_EGRESS : NSEG_INGRESS;
 	k.proto = p.proto;
@@ -414,7 +418,7 @@ int attrib_packet(struct nsw *w, const uint8_t *buf, size_t len, int hook)
 	cheap = w->mode != POLICY_LEARN &&
 		!policy_names_port(policy_get(d->policy, w->compiled_for), k.dir,
 				   k.peer, k.proto, k.port);
-	attrib_local(w, &p, egress, cheap, &k, &x);
+	attrib_local(w, &p, egress, ifindex, cheap, &k, &x);
 	memset(k.peer, 0, sizeof(k.peer));
 	attrib_peer(w, &p, egress, !cheap, &k);
 	pkt_addr_to_str(egress ? &p.dst : &p.src, x.peer_address,

@@ -37,7 +37,8 @@ static int nsw_on_packet(const struct nfqueue_packet *p, void *arg)
 	w->packets++;
 	/* Attribution happens while the packet is held, so the socket is
 	 * guaranteed to exist; the verdict follows from the mode. */
-	return attrib_packet(w, p->payload, p->len, p->hook);
+	return attrib_packet(w, p->payload, p->len, p->hook,
+			     p->hook == NF_INET_LOCAL_OUT ? p->outdev : p->indev);
 }
 
 static void nsw_on_queue(int fd, uint32_t events, void *arg)

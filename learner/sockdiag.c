@@ -23,7 +23,8 @@ static void sockdiag_put_addr(__be32 *dst, const struct nseg_addr *a)
 
 static int sockdiag_query(int fd, uint8_t proto, const struct nseg_addr *src,
 			  uint16_t sport, const struct nseg_addr *dst,
-			  uint16_t dport, struct sockdiag_sock *out)
+			  uint16_t dport, uint32_t ifindex,
+			  struct sockdiag_sock *out)
 {
 	struct sockdiag_req req = { 0 };
 	char buf[1024];
@@ -39,6 +40,7 @@ static int sockdiag_query(int fd, uint8_t proto, const struct nseg_addr *src,
 	req.r.idiag_states = ~0u;
 	req.r.id.idiag_sport = htons(sport);
 	req.r.id.idiag_dport = htons(dport);
+	req.r.id.idiag_if = ifindex;
 	sockdiag_put_addr(req.r.id.idiag_src, src);
 	sockdiag_put_addr(req.r.id.idiag_dst, dst);
 	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
@@ -83,7 +85,7 @@ static int sockdiag_query(int fd, uint8_t proto, const struct nseg_addr *src,
 
 int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
 		    uint16_t lport, const struct nseg_addr *remote,
-		    uint16_t rport, struct sockdiag_sock *out)
+		    uint16_t rport, uint32_t ifindex, struct sockdiag_sock *out)
 {
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
 		errno = EPROTONOSUPPORT;
@@ -98,17 +100,20 @@ int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
 	 * reads it as the local end. */
 	if (proto == IPPROTO_UDP)
 		return sockdiag_query(fd, proto, remote, rport, local, lport,
-				      out);
-	return sockdiag_query(fd, proto, local, lport, remote, rport, out);
+				      ifindex, out);
+	return sockdiag_query(fd, proto, local, lport, remote, rport, ifindex,
+			      out);
 }
 
 int sockdiag_lookup_server(int fd, uint8_t proto, const struct nseg_addr *local,
 			   uint16_t lport, const struct nseg_addr *remote,
-			   uint16_t rport, struct sockdiag_sock *out)
+			   uint16_t rport, uint32_t ifindex,
+			   struct sockdiag_sock *out)
 {
 	struct nseg_addr any = { .family = remote->family };
 
-	if (sockdiag_lookup(fd, proto, local, lport, remote, rport, out) == -1)
+	if (sockdiag_lookup(fd, proto, local, lport, remote, rport, ifindex,
+			    out) == -1)
 		return -1;
 	if (proto != IPPROTO_TCP || (out->state != SOCKDIAG_TCP_TIME_WAIT &&
 				     out->state != SOCKDIAG_TCP_NEW_SYN_RECV))
@@ -117,5 +122,5 @@ int sockdiag_lookup_server(int fd, uint8_t proto, const struct nseg_addr *local,
 	 * thousands of TIME_WAIT entries, and clients reuse their ports: the
 	 * kernel looks those up before listeners. Remote port 0 matches no
 	 * connection, so the kernel's lookup falls through to the listener. */
-	return sockdiag_lookup(fd, proto, local, lport, &any, 0, out);
+	return sockdiag_lookup(fd, proto, local, lport, &any, 0, ifindex, out);
 }

@@ -198,7 +198,10 @@ int discovery_watch_pid(struct daemon *d, pid_t pid);
 
 /* --- attrib.c: one queued packet -> learned edge and verdict --- */
 /* Returns NF_ACCEPT or NF_DROP. */
-int attrib_packet(struct nsw *w, const uint8_t *pkt, size_t len, int hook);
+/* ifindex: the interface the packet crosses (its sockets may be bound
+ * to it). */
+int attrib_packet(struct nsw *w, const uint8_t *pkt, size_t len, int hook,
+		  uint32_t ifindex);
 /* Logs, per namespace, the TCP segments without a socket since the last
  * call: one line each, however many there were. */
 void attrib_log_orphans(struct daemon *d);

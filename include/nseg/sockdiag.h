@@ -29,12 +29,15 @@ struct sockdiag_sock {
 /*
  * Finds the local socket of a TCP or UDP flow seen from this host:
  * local/lport is the end in this namespace. For an inbound TCP SYN this is
- * the listening socket. Returns 0 and fills *out, -1 with errno ENOENT when
- * no socket matches, other errno on failure.
+ * the listening socket. ifindex is the interface the flow's packet
+ * crosses: a socket bound to a device (SO_BINDTODEVICE, or an IPv6
+ * link-local connection) is found only with it; 0 finds the others. Returns
+ * 0 and fills *out, -1 with errno ENOENT when no socket matches, other
+ * errno on failure.
  */
 int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
 		    uint16_t lport, const struct nseg_addr *remote,
-		    uint16_t rport, struct sockdiag_sock *out);
+		    uint16_t rport, uint32_t ifindex, struct sockdiag_sock *out);
 
 /*
  * Finds the socket a new inbound connection to local/lport from
@@ -47,6 +50,7 @@ int sockdiag_lookup(int fd, uint8_t proto, const struct nseg_addr *local,
  */
 int sockdiag_lookup_server(int fd, uint8_t proto, const struct nseg_addr *local,
 			   uint16_t lport, const struct nseg_addr *remote,
-			   uint16_t rport, struct sockdiag_sock *out);
+			   uint16_t rport, uint32_t ifindex,
+			   struct sockdiag_sock *out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Attribution against the real kernel, in a private network namespace:
- * exact sock_diag lookups (TCP both ends, listener fallback, the listener
- * behind a server-side TIME_WAIT, UDP's swapped fields), and the
+ * exact sock_diag lookups (TCP both ends, listener fallback, a socket
+ * bound to a device, the listener behind a server-side TIME_WAIT, UDP's
+ * swapped fields), and the
  * inode -> process cache, including a socket that changes owner and a
  * process that renames itself.
  */
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -96,16 +98,57 @@ START_TEST(test_tcp_lookup)
 
 	/* The client's own socket, by its exact 5-tuple. */
 	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, cport, &lo,
-					 lport, &s), 0);
+					 lport, 0, &s), 0);
 	ck_assert_uint_eq(s.inode, ino_of(c));
 	/* An inbound SYN from a new peer finds the listener. */
 	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, lport,
-					 &lo2, 40000, &s), 0);
+					 &lo2, 40000, 0, &s), 0);
 	ck_assert_uint_eq(s.inode, ino_of(l));
 	/* Nothing on that port. */
 	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, 1, &lo2,
-					 40000, &s), -1);
+					 40000, 0, &s), -1);
 	ck_assert_int_eq(errno, ENOENT);
+	close(c);
+	close(l);
+}
+END_TEST
+
+/* A socket bound to a device is found only by the packet's interface:
+ * the kernel's lookup matches its device, and 0 matches none. */
+START_TEST(test_tcp_bound_device)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned lo_if = if_nametoindex("lo");
+	struct nseg_addr lo;
+	struct sockdiag_sock s;
+	socklen_t len = sizeof(sa);
+	uint16_t lport, cport;
+	int l, c;
+
+	if (diag_fd == -1)
+		return;
+	ck_assert_uint_ne(lo_if, 0);
+	l = bound(SOCK_STREAM, &lport);
+	ck_assert_int_eq(listen(l, 8), 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3), 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(lport);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&sa, &len), 0);
+	cport = ntohs(sa.sin_port);
+	addr4(&lo, "127.0.0.1");
+
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, cport, &lo,
+					 lport, 0, &s), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, cport, &lo,
+					 lport, lo_if, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(c));
+	/* The unbound listener, by either. */
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, lport, &lo,
+					 40001, lo_if, &s), 0);
+	ck_assert_uint_eq(s.inode, ino_of(l));
 	close(c);
 	close(l);
 }
@@ -132,7 +175,7 @@ static void server_time_wait(int l, uint16_t lport, uint16_t *cport)
 	addr4(&lo, "127.0.0.1");
 	for (int i = 0; i < 200 && s.state != 6; i++) {
 		if (sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, lport, &lo,
-				    *cport, &s) == -1)
+				    *cport, 0, &s) == -1)
 			s.state = 0;
 		usleep(5000);
 	}
@@ -157,17 +200,17 @@ START_TEST(test_tcp_server_time_wait)
 	addr4(&lo, "127.0.0.1");
 	addr4(&lo2, "127.0.0.2");
 	ck_assert_int_eq(sockdiag_lookup_server(diag_fd, IPPROTO_TCP, &lo, lport,
-						&lo, cport, &s), 0);
+						&lo, cport, 0, &s), 0);
 	ck_assert_uint_eq(s.inode, ino_of(l));
 	ck_assert_uint_eq(s.state, 10);
 	/* Any other peer: the listener, as sockdiag_lookup finds it. */
 	ck_assert_int_eq(sockdiag_lookup_server(diag_fd, IPPROTO_TCP, &lo, lport,
-						&lo2, 40000, &s), 0);
+						&lo2, 40000, 0, &s), 0);
 	ck_assert_uint_eq(s.inode, ino_of(l));
 	/* The listener gone, the remnant is still no one's: nothing found. */
 	close(l);
 	ck_assert_int_eq(sockdiag_lookup_server(diag_fd, IPPROTO_TCP, &lo, lport,
-						&lo, cport, &s), -1);
+						&lo, cport, 0, &s), -1);
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
@@ -185,11 +228,11 @@ START_TEST(test_udp_lookup)
 	addr4(&lo, "127.0.0.1");
 	addr4(&remote, "127.0.0.9");
 	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_UDP, &lo, port,
-					 &remote, 53, &s), 0);
+					 &remote, 53, 0, &s), 0);
 	ck_assert_uint_eq(s.inode, ino_of(u));
 	close(u);
 	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_UDP, &lo, port,
-					 &remote, 53, &s), -1);
+					 &remote, 53, 0, &s), -1);
 }
 END_TEST
 
@@ -201,7 +244,7 @@ START_TEST(test_unsupported)
 	if (diag_fd == -1)
 		return;
 	addr4(&lo, "127.0.0.1");
-	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_ICMP, &lo, 0, &lo, 0,
+	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_ICMP, &lo, 0, &lo, 0, 0,
 					 &s), -1);
 	ck_assert_int_eq(errno, EPROTONOSUPPORT);
 }
@@ -332,6 +375,7 @@ static Suite *attribution_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_tcp_lookup);
+	tcase_add_test(tc, test_tcp_bound_device);
 	tcase_add_test(tc, test_tcp_server_time_wait);
 	tcase_add_test(tc, test_udp_lookup);
 	tcase_add_test(tc, test_unsupported);
