@@ -12,6 +12,7 @@
 
 #include "nseg/log.h"
 #include "nseg/netns.h"
+#include "nseg/nsthread.h"
 
 static int netns_home = -1;
 static uint64_t netns_home_ino;
@@ -91,35 +92,16 @@ uint64_t netns_self_inode(void)
 	return netns_home_ino;
 }
 
-static int netns_enter(int nsfd)
-{
-	if (setns(nsfd, CLONE_NEWNET) == -1) {
-		log_warn("%s: setns", __func__);
-		return -1;
-	}
-	return 0;
-}
-
-static void netns_leave(void)
-{
-	/* Failing to return would leave every later socket in the wrong
-	 * namespace: there is no safe way to continue. */
-	if (setns(netns_home, CLONE_NEWNET) == -1)
-		fatal("%s: cannot return to the daemon's network namespace",
-		      __func__);
-}
-
+/*
+ * On a thread of its own: the main thread never leaves the daemon's
+ * namespace, so /proc/PID/ns/net always reads the host's. Were it to enter
+ * a container's for a moment, `ip netns pids` (and lsns) would list nsegd
+ * among that namespace's processes, and "kill everything in it before
+ * deleting it" would kill nsegd.
+ */
 int netns_run(int nsfd, int (*fn)(void *arg), void *arg)
 {
-	int rc, saved;
-
-	if (netns_enter(nsfd) == -1)
-		return -1;
-	rc = fn(arg);
-	saved = errno;
-	netns_leave();
-	errno = saved;
-	return rc;
+	return nsthread_run(nsfd, fn, arg);
 }
 
 struct netns_sock_args {

@@ -24,15 +24,15 @@ static void qh_counter_cb(const char *tag, uint64_t packets, uint64_t bytes,
 		h->queued += packets;
 }
 
-/* The kernel's view of our queue: /proc/self/net is the namespace the
- * calling thread is in (netns_run enters w's). */
+/* The kernel's view of our queue, read on the thread netns_run put in
+ * w's namespace (/proc/self/net would be the main thread's). */
 static int qh_proc_cb(void *arg)
 {
 	struct qh_proc *q = arg;
 	unsigned num, portid, mode, range, total;
 	unsigned long long qd, ud, seq;
 	char line[256];
-	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
+	FILE *f = fopen("/proc/thread-self/net/netfilter/nfnetlink_queue", "re");
 
 	if (!f)
 		return -1;

@@ -40,8 +40,9 @@ uint64_t netns_self_inode(void);
 int netns_socket(int nsfd, int domain, int type, int protocol);
 struct mnl_socket *netns_mnl_open(int nsfd, int bus);
 
-/* Runs fn(arg) inside nsfd's namespace and returns its result, or -1 if
- * the namespace could not be entered. */
+/* Runs fn(arg) inside nsfd's namespace, on a short-lived thread, and
+ * returns its result, or -1 if the namespace could not be entered. fn
+ * reads the namespace's /proc/net as /proc/thread-self/net. */
 int netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 
 #endif

@@ -21,7 +21,7 @@ queued_in() { # NETNS: entries waiting in its queue
 }
 queued_4() { [ "$(queued_in "$1")" -ge 4 ]; } # NETNS
 
-crashes=0 stuck=0 slow=0 pending=0
+crashes=0 stuck=0 slow=0 pending=0 listed=0
 for i in $(seq "$ROUNDS"); do
 	ns=$T_PFX-v$i
 	t_netns "v$i" && t_attach "v$i" $((10 + i)) || exit 1
@@ -43,7 +43,11 @@ for i in $(seq "$ROUNDS"); do
 	else
 		sleep 0.0$((RANDOM % 10))
 	fi
-	for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null; done
+	# nsegd enters namespaces on threads only: never one of their pids.
+	for p in $(ip netns pids "$ns"); do
+		[ "$p" = "$T_NSEGD_PID" ] && listed=$((listed + 1))
+		kill -9 "$p" 2>/dev/null
+	done
 	ip netns del "$ns"
 	[ "$stopped" = 1 ] && sleep 0.1 && kill -CONT "$T_NSEGD_PID"
 	wait "$stay_pid"
@@ -57,6 +61,7 @@ for i in $(seq "$ROUNDS"); do
 done
 t_ok "connections were waiting in the vanishing queues ($pending)" test "$pending" -ge $((ROUNDS / 2 * 4))
 t_eq "no crash in $ROUNDS rounds" 0 "$crashes"
+t_eq "nsegd never listed among a namespace's processes" 0 "$listed"
 t_eq "the survivor's connections always went through" 0 "$stuck"
 t_eq "and took under 500 ms each" 0 "$slow"
 t_ok "watched namespaces back to $base" t_wait_for 5 t_nsegd_watches "$base"
