@@ -352,8 +352,6 @@ static void enforce_refresh_sets(void *arg)
 	if (!addrs)
 		return;
 	for (struct nsw *w = d->nsws; w; w = w->next) {
-		int changed = 0;
-
 		for (size_t i = 0; i < w->n_sets; i++) {
 			struct nft_peer_set s = { .addrs = addrs };
 
@@ -368,12 +366,18 @@ static void enforce_refresh_sets(void *arg)
 					  w->name[0] ? w->name : "(process)",
 					  s.name, w->sets[i].identity, err);
 			else
-				changed = 1;
+				w->tamper.readback = 1;
 		}
-		if (changed)
-			tamper_applied(w);
 	}
 	free(addrs);
+	/* Only then the read-backs, a table dump each: the last namespace's
+	 * sets must not wait for every other one's dump. */
+	for (struct nsw *w = d->nsws; w; w = w->next) {
+		if (!w->tamper.readback)
+			continue;
+		w->tamper.readback = 0;
+		tamper_applied(w);
+	}
 }
 
 void enforce_check_identity(struct nsw *w)

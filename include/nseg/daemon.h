@@ -69,6 +69,7 @@ struct nsw_tamper {
 	struct nft_watch *watch; /* nftables notifications, NULL if none */
 	uint64_t digest;         /* the table as nsegd last left it */
 	int digest_ok;           /* 0: unknown (reading it failed) */
+	int readback;            /* sets changed: read the digest again */
 	uint64_t next_check_ms;  /* next full comparison; 0: unscheduled */
 	uint64_t repaired_ms;    /* last repair; 0: never */
 	struct ev_timer *repair_timer; /* a repair held back by the rate */
