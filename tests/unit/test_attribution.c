@@ -74,25 +74,39 @@ static int bound(int type, uint16_t *port)
 	return fd;
 }
 
-START_TEST(test_tcp_lookup)
+/* A listener on 127.0.0.1 (*l, *lport) and a client connected to it from
+ * device dev (NULL: any); returns the client, its port in *cport. */
+static int connected(const char *dev, int *l, uint16_t *lport, uint16_t *cport)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int c;
+
+	*l = bound(SOCK_STREAM, lport);
+	ck_assert_int_eq(listen(*l, 8), 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (dev)
+		ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, dev,
+					    (socklen_t)strlen(dev) + 1),
+				 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(*lport);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&sa, &len), 0);
+	*cport = ntohs(sa.sin_port);
+	return c;
+}
+
+START_TEST(test_tcp_lookup)
+{
 	struct nseg_addr lo, lo2;
 	struct sockdiag_sock s;
-	socklen_t len = sizeof(sa);
 	uint16_t lport, cport;
 	int l, c;
 
 	if (diag_fd == -1)
 		return;
-	l = bound(SOCK_STREAM, &lport);
-	ck_assert_int_eq(listen(l, 8), 0);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons(lport);
-	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&sa, &len), 0);
-	cport = ntohs(sa.sin_port);
+	c = connected(NULL, &l, &lport, &cport);
 	addr4(&lo, "127.0.0.1");
 	addr4(&lo2, "127.0.0.2");
 
@@ -117,26 +131,16 @@ END_TEST
  * the kernel's lookup matches its device, and 0 matches none. */
 START_TEST(test_tcp_bound_device)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
 	unsigned lo_if = if_nametoindex("lo");
 	struct nseg_addr lo;
 	struct sockdiag_sock s;
-	socklen_t len = sizeof(sa);
 	uint16_t lport, cport;
 	int l, c;
 
 	if (diag_fd == -1)
 		return;
 	ck_assert_uint_ne(lo_if, 0);
-	l = bound(SOCK_STREAM, &lport);
-	ck_assert_int_eq(listen(l, 8), 0);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3), 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons(lport);
-	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&sa, &len), 0);
-	cport = ntohs(sa.sin_port);
+	c = connected("lo", &l, &lport, &cport);
 	addr4(&lo, "127.0.0.1");
 
 	ck_assert_int_eq(sockdiag_lookup(diag_fd, IPPROTO_TCP, &lo, cport, &lo,
