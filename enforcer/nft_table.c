@@ -582,8 +582,8 @@ static int nft_table_add_rule(struct nft_batch *b, struct nftnl_rule *r,
 	return nft_batch_next(b, what);
 }
 
-/* The capture rules of chain, in their place: after the reject rules
- * (a rejected packet is never captured this way), before established. */
+/* The capture rules of chain, in their place: before established (they
+ * follow established flows; a rejected packet is never ct-marked). */
 static int nft_table_add_capture_rules(struct nft_batch *b, const char *chain,
 				       const struct nft_table_opts *o)
 {
@@ -618,15 +618,6 @@ static int nft_table_build_body(struct nft_batch *b,
 
 		if (nft_table_add_chain(b, chain, nft_table_chains[i].hook))
 			return -1;
-		for (int tcp = 1; o->reject_mark && tcp >= 0; tcp--) {
-			snprintf(what, sizeof(what), "add rule %s reject %s",
-				 chain, tcp ? "tcp" : "other");
-			if (nft_table_add_rule(b,
-					       nft_table_reject_rule(
-						       chain, o->reject_mark, tcp),
-					       what) == -1)
-				return -1;
-		}
 		if (o->capture &&
 		    nft_table_add_capture_rules(b, chain, o) == -1)
 			return -1;
@@ -651,6 +642,18 @@ static int nft_table_build_body(struct nft_batch *b,
 		    nft_table_add_rule(b, nft_table_midstream_rule(chain),
 				       what) == -1)
 			return -1;
+		/* After established: a packet nsegd rejects is never part of
+		 * an established flow, and established packets need not test
+		 * their mark. */
+		for (int tcp = 1; o->reject_mark && tcp >= 0; tcp--) {
+			snprintf(what, sizeof(what), "add rule %s reject %s",
+				 chain, tcp ? "tcp" : "other");
+			if (nft_table_add_rule(b,
+					       nft_table_reject_rule(
+						       chain, o->reject_mark, tcp),
+					       what) == -1)
+				return -1;
+		}
 		if (o->enforce &&
 		    nft_enforce_add_rules(b, chain, nft_table_chains[i].dir,
 					  o->enforce) == -1)

@@ -4,16 +4,19 @@
  *
  *   table inet nseg {
  *     chain input  { type filter hook input  priority filter; policy accept;
- *       [meta mark NFT_REJECT_MARK ... reject]             (reject_mark)
  *       [meta mark NFT_CAPTURE_MARK ct mark set ct mark | NFT_CAPTURE_CT_BIT
  *        meta mark set 0 counter log group G accept]        (capture)
  *       [ct mark & NFT_CAPTURE_CT_BIT == NFT_CAPTURE_CT_BIT
  *        counter log group G]                               (capture)
  *       ct state established,related accept
- *       meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept
+ *       meta nfproto ipv6 icmpv6 type ND/MLD ip6 hoplimit 255|1 accept
+ *       [meta l4proto tcp tcp flags & (fin|syn|rst|ack) != syn accept]
+ *                                                          (learning only)
+ *       [meta mark NFT_REJECT_MARK ... reject]             (reject_mark)
  *       [approved edges: nft_enforce.h]
- *       ct state new limit rate over R/second counter accept|drop
- *       ct state new counter queue num Q bypass }
+ *       ct state new,invalid,untracked limit rate over R/second
+ *         counter accept|drop
+ *       ct state new,invalid,untracked counter queue num Q bypass }
  *     chain output { ... the same on hook output ... }
  *   }
  *
@@ -52,7 +55,8 @@ struct nft_table_opts {
 	int over_rate_drop;
 	/* Non-zero: packets nsegd sends back (NF_REPEAT) with this mark are
 	 * rejected, TCP with a reset, the rest with ICMP admin-prohibited
-	 * (block: reject). */
+	 * (every enforcing table: block: reject, and TCP segments without a
+	 * socket coming in). */
 	uint32_t reject_mark;
 	/* Non-zero: notify-mode captures. A packet nsegd sends back with
 	 * NFT_CAPTURE_MARK sets NFT_CAPTURE_CT_BIT in its conntrack entry,
@@ -120,7 +124,7 @@ int nft_table_build_in_place(struct nft_batch *b,
  * missing table is not an error). */
 int nft_table_build_delete(struct nft_batch *b);
 
-/* The "ct state new → queue" rule of chain (caller owns, nftnl_rule_free).
+/* The "ct state new,invalid,untracked → queue" rule of chain (caller owns, nftnl_rule_free).
  * Exposed for tests. */
 struct nftnl_rule *nft_table_queue_rule(const char *chain,
 					const struct nft_table_opts *o);
